@@ -1,0 +1,209 @@
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# Builds the static qemu-pr-helper, its protocol client and the tests.
+#
+#   make              build/qemu-pr-helper (static, musl) and build/prh-client
+#   make run          install build packages, build, run the helper in the
+#                     foreground on build/run/qemu-pr-helper.sock (as root)
+#   make check        install test packages, build, run every test
+#   make install      DESTDIR, PREFIX, SBINDIR, MANDIR, DOCDIR are honoured
+#   make uninstall / make clean / make distclean
+#
+# By default libcap.a and libsgutils2.a are built with musl-gcc from Debian's
+# source packages into build/deps (scripts/build-deps.sh). To use libraries
+# you already have (Alpine's libcap-static and sg3_utils-dev, a Buildroot
+# sysroot), give their prefix and your musl compiler:
+#
+#   make CC=gcc DEPS_PREFIX=/usr                       (Alpine)
+#   make CC=x86_64-buildroot-linux-musl-gcc DEPS_PREFIX=$SYSROOT/usr
+#
+# or set CAP_CFLAGS/CAP_LIBS and SGUTILS_CFLAGS/SGUTILS_LIBS one by one.
+
+PROJECT  := static-pr-helper
+VERSION  := 0.1.0
+
+B        ?= build
+OBJ      := $(B)/obj
+
+# musl-gcc unless the user names a compiler (make's built-in default is "cc").
+ifeq ($(origin CC),default)
+CC       := musl-gcc
+endif
+STRIP    ?= strip
+# Command-line variables must not reach the libcap/sg3_utils sub-makes: a
+# top-level CFLAGS= would replace their own flags.
+MAKEOVERRIDES :=
+
+# Compile-time defaults, as QEMU's helper has them.
+RUNDIR   ?= /var/run
+DEFAULT_SOCKET  ?= $(RUNDIR)/qemu-pr-helper.sock
+DEFAULT_PIDFILE ?= $(RUNDIR)/qemu-pr-helper.pid
+
+# User-adjustable flags; the flags the code needs live in PRH_* below so that
+# overriding CFLAGS cannot drop the warnings.
+CFLAGS   ?= -Os -g
+CPPFLAGS ?=
+LDFLAGS  ?=
+WERROR   ?= 1
+STATIC   ?= 1
+
+PRH_WARN := -Wall -Wextra -Wvla -Wimplicit-fallthrough -Wmissing-prototypes \
+            -Wstrict-prototypes -Wshadow -Wpointer-arith -Wcast-qual \
+            -Wwrite-strings -Wformat=2 -Wundef -Wold-style-definition \
+            -Wnull-dereference -Wdouble-promotion
+ifeq ($(WERROR),1)
+PRH_WARN += -Werror
+endif
+PRH_CFLAGS   := -std=c11 $(PRH_WARN) -ffunction-sections -fdata-sections \
+                -fstack-protector-strong -MMD -MP
+PRH_CPPFLAGS := -D_GNU_SOURCE -Iinclude \
+                -DPRH_PROJECT='"$(PROJECT)"' -DPRH_VERSION='"$(VERSION)"' \
+                -DPRH_DEFAULT_SOCKET='"$(DEFAULT_SOCKET)"' \
+                -DPRH_DEFAULT_PIDFILE='"$(DEFAULT_PIDFILE)"'
+PRH_LDFLAGS  := -Wl,--gc-sections -pthread
+ifeq ($(STATIC),1)
+PRH_LDFLAGS  += -static
+endif
+
+# Where libcap and libsgutils2 come from.
+DEP      := $(B)/deps
+ifdef DEPS_PREFIX
+DEPS_STAMP   :=
+CAP_CFLAGS     ?= -isystem $(DEPS_PREFIX)/include
+CAP_LIBS       ?= -L$(DEPS_PREFIX)/lib -lcap
+SGUTILS_CFLAGS ?= -isystem $(DEPS_PREFIX)/include
+SGUTILS_LIBS   ?= -L$(DEPS_PREFIX)/lib -lsgutils2
+else
+DEPS_STAMP   := $(DEP)/lib/libcap.a $(DEP)/lib/libsgutils2.a
+CAP_CFLAGS     ?= -isystem $(DEP)/include
+CAP_LIBS       ?= $(DEP)/lib/libcap.a
+SGUTILS_CFLAGS ?= -isystem $(DEP)/include
+SGUTILS_LIBS   ?= $(DEP)/lib/libsgutils2.a
+endif
+
+ALL_CFLAGS   = $(PRH_CFLAGS) $(CFLAGS)
+ALL_CPPFLAGS = $(PRH_CPPFLAGS) $(CAP_CFLAGS) $(SGUTILS_CFLAGS) $(CPPFLAGS)
+ALL_LDFLAGS  = $(PRH_LDFLAGS) $(LDFLAGS)
+DEP_LIBS     = $(SGUTILS_LIBS) $(CAP_LIBS)
+
+# The daemon is every module in src/; main.o is kept out of the library so
+# that unit tests link the same objects without it.
+DAEMON_SRCS  := $(wildcard src/*.c)
+DAEMON_OBJS  := $(patsubst src/%.c,$(OBJ)/%.o,$(DAEMON_SRCS))
+LIB_OBJS     := $(filter-out $(OBJ)/main.o,$(DAEMON_OBJS))
+LIBPRH       := $(B)/libprh.a
+HELPER       := $(B)/qemu-pr-helper
+
+CLIENT_SRCS  := $(wildcard src/client/*.c)
+CLIENT_OBJS  := $(patsubst src/client/%.c,$(OBJ)/client/%.o,$(CLIENT_SRCS))
+CLIENT       := $(B)/prh-client
+
+UNIT_SRCS    := $(wildcard tests/unit/test_*.c)
+UNIT_BINS    := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRCS))
+TOOL_SRCS    := $(wildcard tests/tools/*.c)
+TOOL_BINS    := $(patsubst tests/tools/%.c,$(B)/tests/tools/%,$(TOOL_SRCS))
+
+PREFIX   ?= /usr/local
+SBINDIR  ?= $(PREFIX)/sbin
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+DOCDIR   ?= $(PREFIX)/share/doc/$(PROJECT)
+INSTALL  ?= install
+
+# Quiet build lines unless V=1.
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @echo "  $(1) $(2)"
+endif
+
+.DELETE_ON_ERROR:
+.PHONY: all deps setup setup-check run check tests install uninstall clean distclean size
+
+all: $(HELPER) $(CLIENT) size
+
+deps: $(DEPS_STAMP)
+
+$(DEP)/lib/libcap.a $(DEP)/lib/libsgutils2.a &:
+	scripts/build-deps.sh $(DEP) $(CC)
+
+$(OBJ)/%.o: src/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(OBJ)/client/%.o: src/client/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBPRH): $(LIB_OBJS)
+	@rm -f $@
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(HELPER): $(OBJ)/main.o $(LIBPRH) $(DEPS_STAMP)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(OBJ)/main.o $(LIBPRH) $(DEP_LIBS)
+
+$(CLIENT): $(CLIENT_OBJS) $(LIBPRH) $(DEPS_STAMP)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(CLIENT_OBJS) $(LIBPRH) $(DEP_LIBS)
+
+size: $(HELPER)
+	@$(STRIP) -o $(HELPER).stripped $(HELPER)
+	@echo "qemu-pr-helper: $$(wc -c < $(HELPER).stripped) bytes stripped ($(HELPER).stripped)"
+
+# Tests: unit test programs link the daemon's own objects.
+$(B)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(LIBPRH) $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBPRH) $(DEP_LIBS)
+
+$(B)/tests/tools/%: tests/tools/%.c $(LIBPRH) $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBPRH) $(DEP_LIBS)
+
+tests: all $(UNIT_BINS) $(TOOL_BINS)
+
+setup:
+	scripts/setup.sh build
+
+setup-check:
+	scripts/setup.sh check
+
+# The "main job": the helper in the foreground, socket and pid file under
+# build/run. It must run as root (it drops to CAP_SYS_RAWIO itself).
+run: setup
+	$(MAKE) all
+	@mkdir -p $(B)/run
+	exec $(HELPER) -v -k $(abspath $(B))/run/qemu-pr-helper.sock \
+	    -f $(abspath $(B))/run/qemu-pr-helper.pid
+
+check: setup-check
+	$(MAKE) tests
+	tests/run.sh $(B)
+
+install: $(HELPER)
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DOCDIR)
+	$(INSTALL) -m 0755 $(HELPER) $(DESTDIR)$(SBINDIR)/qemu-pr-helper
+	$(STRIP) $(DESTDIR)$(SBINDIR)/qemu-pr-helper
+	$(INSTALL) -m 0644 LICENSE README.md $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/qemu-pr-helper
+	rm -f $(DESTDIR)$(DOCDIR)/LICENSE $(DESTDIR)$(DOCDIR)/README.md
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+# clean keeps the dependency libraries (they take a network fetch to
+# rebuild); distclean removes everything.
+clean:
+	rm -rf $(OBJ) $(B)/tests $(B)/run $(LIBPRH) $(HELPER) $(HELPER).stripped $(CLIENT)
+
+distclean:
+	rm -rf $(B)
+
+-include $(DAEMON_OBJS:.o=.d) $(CLIENT_OBJS:.o=.d)

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * server.h: the poll() loop that owns the listening socket and every client
+ * connection.
+ */
+#ifndef PRH_SERVER_H
+#define PRH_SERVER_H
+
+#include "sock.h"
+
+/* Default cap on simultaneous connections (--max-connections). While the
+ * table is full the listener is not polled; new clients wait in the
+ * listen backlog. */
+#define SERVER_DEFAULT_MAX_CONNECTIONS 1024
+
+/* After a stop signal, replies still being written get this long. */
+#define SERVER_STOP_DRAIN_S 5
+
+/* After EMFILE/ENFILE from accept(), wait this long before retrying unless
+ * a connection closes first. */
+#define SERVER_ACCEPT_RETRY_MS 1000
+
+/*
+ * Serve until a stop signal arrives on sig_fd, then stop gracefully: close
+ * the listener (sock_close), drop idle and half-read connections, let
+ * requests in flight finish and their replies go out, stop the workers.
+ * Worker threads are created here, so call it after dropping privileges.
+ * Returns 0 after a clean stop, -1 after logging an internal error.
+ */
+int server_run(struct listener *listener, int sig_fd, unsigned max_connections);
+
+#endif /* PRH_SERVER_H */

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * sgio.h: running one PERSISTENT RESERVE IN/OUT command on a device fd.
+ */
+#ifndef PRH_SGIO_H
+#define PRH_SGIO_H
+
+#include <stdint.h>
+
+#include "prh.h"
+#include "proto.h"
+
+/*
+ * Explicit SG_IO timeout. QEMU's helper passes 1 ms, which the kernel
+ * raises to 7 s for block devices but not for /dev/sg nodes. 30 s is the
+ * Linux sd driver's default command timeout.
+ */
+#define SGIO_TIMEOUT_S 30
+
+/* What happened below the reply, for logs and trace events. */
+struct sgio_outcome {
+	int os_err;             /* errno of the ioctl (or of the fd checks) */
+	unsigned host_status;
+	unsigned driver_status;
+	unsigned device_status;
+	uint32_t transferred;   /* PR IN bytes the device returned */
+	int called_ioctl;       /* 0 when a check answered without SG_IO */
+};
+
+/* Prepare the pass-through library (it reads /proc/devices once, with no
+ * lock): call once before worker threads start. */
+void sgio_init(void);
+
+/*
+ * Run the request on dev_fd. cdb is the 16-byte CDB as received; len its
+ * transfer length. For PR OUT data holds the len-byte parameter list; for
+ * PR IN data must hold PRH_MAX_DATA bytes and receives the payload. Fills
+ * *reply (status, sense, size = the payload bytes to send, never more than
+ * the allocation length) and *outcome. Does not close dev_fd.
+ */
+void sgio_execute(int dev_fd, const uint8_t cdb[PRH_CDB_SIZE], uint16_t len,
+                  uint8_t *data, struct proto_reply *reply,
+                  struct sgio_outcome *outcome);
+
+#endif /* PRH_SGIO_H */

@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * conn.c: owns the bytes and file descriptors of one client connection:
+ * the feature exchange, reading a CDB with exactly one SCM_RIGHTS fd,
+ * reading a PR OUT parameter list, and writing the reply. It never blocks
+ * (every socket call is non-blocking) and knows nothing about SCSI beyond
+ * the CDB checks of proto.c. Every way a client can break the protocol
+ * ends here in CONN_NEXT_CLOSE with a reason; none reaches an exit path.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "proto.h"
+#include "trace.h"
+
+/* Room for this many fds per recvmsg. More than one per request is a
+ * violation anyway; more than fit sets MSG_CTRUNC and the kernel closes
+ * the excess. */
+#define CONN_MAX_FDS_PER_RECV 16
+
+void
+conn_init(struct conn *c, int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->dev_fd = -1;
+	c->peer_pid = -1;
+	c->peer_uid = (uid_t)-1;
+	c->peer_gid = (gid_t)-1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		c->peer_pid = cred.pid;
+		c->peer_uid = cred.uid;
+		c->peer_gid = cred.gid;
+	}
+	/* The feature word is all zeros: no optional feature is defined. */
+	c->state = CONN_SEND_FEATURES;
+}
+
+static enum conn_next
+close_because(struct conn *c, const char *reason)
+{
+	c->close_reason = reason;
+	c->state = CONN_CLOSING;
+	return CONN_NEXT_CLOSE;
+}
+
+/* A protocol violation: logged (at the given level) and closed. */
+static enum conn_next
+violation(struct conn *c, bool loud, const char *reason)
+{
+	if (loud)
+		log_warn("client fd %d (pid %ld): %s; closing the connection",
+		         c->fd, (long)c->peer_pid, reason);
+	else
+		log_info("client fd %d (pid %ld): %s; closing the connection",
+		         c->fd, (long)c->peer_pid, reason);
+	return close_because(c, reason);
+}
+
+static bool
+would_block(int err)
+{
+	return err == EAGAIN || err == EWOULDBLOCK;
+}
+
+/* Take the fds of one recvmsg. Returns false on a violation (every fd
+ * received is closed then). */
+static bool
+take_fds(struct conn *c, struct msghdr *msg, const char **reason)
+{
+	bool ok = true;
+
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm != NULL;
+	     cm = CMSG_NXTHDR(msg, cm)) {
+		size_t n;
+		int *fds;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		fds = (int *)(void *)CMSG_DATA(cm);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, &fds[i], sizeof(fd));
+			if (ok && c->dev_fd < 0) {
+				c->dev_fd = fd;
+				continue;
+			}
+			/* Exactly one fd per request; QEMU's helper closes them
+			 * all and the connection with them. */
+			close(fd);
+			ok = false;
+			*reason = "more than one file descriptor in a request";
+		}
+	}
+	if (msg->msg_flags & MSG_CTRUNC) {
+		ok = false;
+		*reason = "ancillary data truncated (too many file descriptors)";
+	}
+	if (!ok && c->dev_fd >= 0) {
+		close(c->dev_fd);
+		c->dev_fd = -1;
+	}
+	return ok;
+}
+
+/* Read CDB bytes with their ancillary data. Returns bytes read, 0 on EOF,
+ * -1 with errno set, or -2 on a violation (reason set). */
+static ssize_t
+recv_cdb_bytes(struct conn *c, const char **reason)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * CONN_MAX_FDS_PER_RECV)];
+	} control;
+	struct iovec iov = {
+		.iov_base = c->cdb + c->done,
+		.iov_len = PRH_CDB_SIZE - c->done,
+	};
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf),
+	};
+	ssize_t n;
+
+	n = recvmsg(c->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return -1;
+	if (!take_fds(c, &msg, reason))
+		return -2;
+	return n;
+}
+
+/* A whole CDB is in: check it, in QEMU's helper's order. */
+static enum conn_next
+cdb_complete(struct conn *c, uint8_t *(*get_buffer)(void *), void *ctx)
+{
+	bool needs_buffer;
+
+	if (c->dev_fd < 0)
+		return violation(c, true, "request without a file descriptor");
+	switch (proto_check_cdb(c->cdb, &c->len)) {
+	case PROTO_OK:
+		break;
+	case PROTO_BAD_OPCODE:
+		log_warn("client fd %d (pid %ld): invalid CDB (opcode 0x%02x); "
+		         "closing the connection", c->fd, (long)c->peer_pid, c->cdb[0]);
+		return close_because(c, "invalid CDB");
+	case PROTO_TOO_LONG:
+		return violation(c, false, "transfer length above 8192 bytes");
+	}
+	TRACE(TRACE_REQUEST_DECODED,
+	      "fd=%d opcode=0x%02x sa=0x%02x len=%u dev_fd=%d",
+	      c->fd, c->cdb[0], c->cdb[1] & 0x1f, c->len, c->dev_fd);
+
+	/* PR IN always reads into a full buffer (as QEMU does); PR OUT
+	 * needs one only for a non-empty parameter list. */
+	needs_buffer = c->cdb[0] == PRH_OP_PR_IN || c->len > 0;
+	if (needs_buffer && c->data == NULL) {
+		c->data = get_buffer(ctx);
+		if (c->data == NULL)
+			return violation(c, true, "out of memory for a request buffer");
+	}
+	c->done = 0;
+	if (c->cdb[0] == PRH_OP_PR_OUT && c->len > 0) {
+		c->state = CONN_RECV_PARAMS;
+		return CONN_NEXT_READ;
+	}
+	c->state = CONN_EXECUTING;
+	return CONN_NEXT_EXECUTE;
+}
+
+int
+conn_send_reply(struct conn *c)
+{
+	while (c->done < c->reply_len) {
+		struct iovec iov[2];
+		struct msghdr msg;
+		int n_iov = 0;
+		ssize_t n;
+
+		memset(&msg, 0, sizeof(msg));
+		if (c->done < PRH_REPLY_HDR_SIZE) {
+			iov[n_iov].iov_base = c->reply + c->done;
+			iov[n_iov].iov_len = PRH_REPLY_HDR_SIZE - c->done;
+			n_iov++;
+			if (c->reply_len > PRH_REPLY_HDR_SIZE) {
+				iov[n_iov].iov_base = c->data;
+				iov[n_iov].iov_len = c->reply_len - PRH_REPLY_HDR_SIZE;
+				n_iov++;
+			}
+		} else {
+			iov[n_iov].iov_base = c->data + (c->done - PRH_REPLY_HDR_SIZE);
+			iov[n_iov].iov_len = c->reply_len - c->done;
+			n_iov++;
+		}
+		msg.msg_iov = iov;
+		msg.msg_iovlen = (size_t)n_iov;
+		n = sendmsg(c->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (would_block(errno))
+				return 0;
+			c->close_reason = "client gone while the reply was written";
+			c->state = CONN_CLOSING;
+			return -1;
+		}
+		c->done += (uint32_t)n;
+	}
+	TRACE(TRACE_REPLY_SENT, "fd=%d status=0x%02x size=%u", c->fd,
+	      c->reply[3], c->reply_len - PRH_REPLY_HDR_SIZE);
+	c->done = 0;
+	c->state = CONN_RECV_CDB;
+	return 1;
+}
+
+enum conn_next
+conn_advance(struct conn *c, uint8_t *(*get_buffer)(void *), void *ctx)
+{
+	static const uint8_t no_features[PRH_FEATURES_SIZE];
+	const char *reason = NULL;
+	ssize_t n;
+
+	for (;;) {
+		switch (c->state) {
+		case CONN_SEND_FEATURES:
+			n = send(c->fd, no_features + c->done,
+			         PRH_FEATURES_SIZE - c->done, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				if (would_block(errno))
+					return CONN_NEXT_WRITE;
+				return close_because(c, "client gone before the feature exchange");
+			}
+			c->done += (uint32_t)n;
+			if (c->done == PRH_FEATURES_SIZE) {
+				c->done = 0;
+				c->state = CONN_RECV_FEATURES;
+			}
+			continue;
+
+		case CONN_RECV_FEATURES:
+			/* Plain recv: fds sent with the feature word are dropped
+			 * by the kernel, as they are by QEMU's helper. */
+			n = recv(c->fd, c->features + c->done,
+			         PRH_FEATURES_SIZE - c->done, MSG_DONTWAIT);
+			if (n == 0)
+				return close_because(c, "end of file during the feature exchange");
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				if (would_block(errno))
+					return CONN_NEXT_READ;
+				return close_because(c, "receive error during the feature exchange");
+			}
+			c->done += (uint32_t)n;
+			if (c->done < PRH_FEATURES_SIZE)
+				continue;
+			/* We support no feature, so any bit set is one we lack. */
+			if (proto_get_be32(c->features) != 0)
+				return violation(c, false, "client requested unsupported features");
+			c->done = 0;
+			c->state = CONN_RECV_CDB;
+			continue;
+
+		case CONN_RECV_CDB:
+			n = recv_cdb_bytes(c, &reason);
+			if (n == -2)
+				return violation(c, false, reason);
+			if (n == 0) {
+				if (c->done == 0 && c->dev_fd < 0)
+					return close_because(c, "client closed the connection");
+				return violation(c, false, "end of file in the middle of a CDB");
+			}
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				if (would_block(errno))
+					return CONN_NEXT_READ;
+				return close_because(c, "receive error");
+			}
+			c->done += (uint32_t)n;
+			if (c->done < PRH_CDB_SIZE)
+				continue;
+			return cdb_complete(c, get_buffer, ctx);
+
+		case CONN_RECV_PARAMS:
+			/* Plain recv, as for the feature word: fds here are not
+			 * part of the protocol and the kernel drops them. */
+			n = recv(c->fd, c->data + c->done, c->len - c->done, MSG_DONTWAIT);
+			if (n == 0)
+				return violation(c, true,
+				                 "end of file before the whole parameter list");
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				if (would_block(errno))
+					return CONN_NEXT_READ;
+				return close_because(c, "receive error");
+			}
+			c->done += (uint32_t)n;
+			if (c->done < c->len)
+				continue;
+			c->done = 0;
+			c->state = CONN_EXECUTING;
+			return CONN_NEXT_EXECUTE;
+
+		case CONN_SEND_REPLY:
+			switch (conn_send_reply(c)) {
+			case 1:
+				/* Ready for the next request; the loop decides
+				 * whether to read it (not while stopping). */
+				return CONN_NEXT_READ;
+			case 0:
+				return CONN_NEXT_WRITE;
+			default:
+				return CONN_NEXT_CLOSE;
+			}
+
+		case CONN_EXECUTING:
+			/* Owned by a worker: the loop never polls it. */
+			return CONN_NEXT_EXECUTE;
+
+		case CONN_CLOSING:
+			return CONN_NEXT_CLOSE;
+		}
+	}
+}
+
+void
+conn_close_fds(struct conn *c)
+{
+	if (c->dev_fd >= 0) {
+		close(c->dev_fd);
+		c->dev_fd = -1;
+	}
+	if (c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
+}

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * worker.c: owns the worker threads and the two queues between them and
+ * the poll() loop: requests in (FIFO), finished connections out. A thread
+ * runs one request at a time, start to finish: device checks and SG_IO
+ * (sgio.c), closing the device fd, encoding the reply (proto.c) and
+ * writing it (conn.c). Writing here rather than in the loop keeps the
+ * common path to three wake-ups: client to loop, loop to worker, worker to
+ * client. The pool grows when requests outnumber idle threads, so a hung
+ * device holds one thread and never the others' requests.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "proto.h"
+#include "sgio.h"
+#include "trace.h"
+#include "worker.h"
+
+struct workers {
+	pthread_mutex_t lock;
+	pthread_cond_t work_ready;     /* queue not empty, or stopping */
+	pthread_cond_t all_exited;     /* n_threads reached 0 */
+	struct conn *queue_head, *queue_tail;
+	unsigned n_queued;
+	struct conn *done;             /* handed back, any order */
+	unsigned n_threads;
+	unsigned n_idle;
+	bool stopping;
+	bool spawn_failed_logged;
+	int wake_fd;
+};
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Run one request and write its reply; runs without the lock. */
+static void
+serve(struct conn *c)
+{
+	struct proto_reply reply;
+	struct sgio_outcome outcome;
+	uint64_t elapsed_us;
+
+	sgio_execute(c->dev_fd, c->cdb, c->len, c->data, &reply, &outcome);
+	/* QEMU's protocol: every request brings its own fd, closed after. */
+	close(c->dev_fd);
+	c->dev_fd = -1;
+	elapsed_us = (now_ns() - c->started_ns) / 1000u;
+
+	TRACE(TRACE_REQUEST_EXECUTED,
+	      "fd=%d opcode=0x%02x sa=0x%02x status=0x%02x sense=%x/%02x/%02x "
+	      "errno=%d host=0x%02x driver=0x%02x transferred=%u size=%u "
+	      "duration_us=%llu",
+	      c->fd, c->cdb[0], c->cdb[1] & 0x1f, reply.status, reply.sense[2] & 0x0f,
+	      reply.sense[12], reply.sense[13], outcome.os_err, outcome.host_status,
+	      outcome.driver_status, outcome.transferred, reply.size,
+	      (unsigned long long)elapsed_us);
+	log_debug("client fd %d (pid %ld): %s service action 0x%02x: status 0x%02x",
+	          c->fd, (long)c->peer_pid,
+	          c->cdb[0] == PRH_OP_PR_IN ? "PR IN" : "PR OUT", c->cdb[1] & 0x1f,
+	          reply.status);
+
+	proto_encode_reply(&reply, c->reply);
+	c->reply_len = PRH_REPLY_HDR_SIZE + reply.size;
+	c->done = 0;
+	c->state = CONN_SEND_REPLY;
+	conn_send_reply(c);
+}
+
+static void
+wake_loop(int fd)
+{
+	uint64_t one = 1;
+
+	/* Only fails if the counter would overflow: the loop is awake then. */
+	if (write(fd, &one, sizeof(one)) < 0) {
+		/* nothing to do */
+	}
+}
+
+static void *worker_main(void *arg);
+
+/* Called with the lock held. */
+static void
+spawn(struct workers *w)
+{
+	pthread_attr_t attr;
+	pthread_t tid;
+	sigset_t all, old;
+	int err;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	/* Start with every signal blocked: stop signals belong to the loop's
+	 * self-pipe, and one arriving mid-SG_IO could interrupt the command. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&tid, &attr, worker_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (err != 0) {
+		if (!w->spawn_failed_logged)
+			log_warn("cannot start a worker thread: %s", strerror(err));
+		w->spawn_failed_logged = true;
+		return;
+	}
+	w->n_threads++;
+}
+
+static void
+deadline_in(struct timespec *ts, unsigned seconds)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += seconds;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct workers *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		struct conn *c;
+
+		while (w->queue_head == NULL && !w->stopping) {
+			struct timespec deadline;
+			int err;
+
+			w->n_idle++;
+			if (w->n_threads > WORKERS_MIN) {
+				deadline_in(&deadline, WORKERS_IDLE_EXIT_S);
+				err = pthread_cond_timedwait(&w->work_ready, &w->lock, &deadline);
+			} else {
+				err = pthread_cond_wait(&w->work_ready, &w->lock);
+			}
+			w->n_idle--;
+			if (err == ETIMEDOUT && w->queue_head == NULL &&
+			    w->n_threads > WORKERS_MIN)
+				goto out;
+		}
+		if (w->queue_head == NULL)
+			break;      /* stopping, nothing left */
+		c = w->queue_head;
+		w->queue_head = c->next;
+		if (w->queue_head == NULL)
+			w->queue_tail = NULL;
+		w->n_queued--;
+		pthread_mutex_unlock(&w->lock);
+
+		serve(c);
+
+		pthread_mutex_lock(&w->lock);
+		c->next = w->done;
+		w->done = c;
+		wake_loop(w->wake_fd);
+	}
+out:
+	w->n_threads--;
+	if (w->n_threads == 0)
+		pthread_cond_signal(&w->all_exited);
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+struct workers *
+workers_start(int wake_fd)
+{
+	struct workers *w = calloc(1, sizeof(*w));
+	pthread_condattr_t attr;
+
+	if (w == NULL) {
+		log_error("cannot allocate the worker pool");
+		return NULL;
+	}
+	w->wake_fd = wake_fd;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->work_ready, &attr);
+	pthread_condattr_destroy(&attr);
+	pthread_cond_init(&w->all_exited, NULL);
+
+	pthread_mutex_lock(&w->lock);
+	for (unsigned i = 0; i < WORKERS_MIN; i++)
+		spawn(w);
+	pthread_mutex_unlock(&w->lock);
+	if (w->n_threads < WORKERS_MIN) {
+		log_error("cannot start worker threads");
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void
+workers_submit(struct workers *w, struct conn *c)
+{
+	c->started_ns = now_ns();
+	c->next = NULL;
+	pthread_mutex_lock(&w->lock);
+	if (w->queue_tail != NULL)
+		w->queue_tail->next = c;
+	else
+		w->queue_head = c;
+	w->queue_tail = c;
+	w->n_queued++;
+	/* Idle threads already woken still count as idle until they take a
+	 * request, so compare with what is queued, not with zero. */
+	if (w->n_queued > w->n_idle && w->n_threads < WORKERS_MAX)
+		spawn(w);
+	pthread_cond_signal(&w->work_ready);
+	pthread_mutex_unlock(&w->lock);
+}
+
+struct conn *
+workers_collect(struct workers *w)
+{
+	struct conn *list;
+
+	pthread_mutex_lock(&w->lock);
+	list = w->done;
+	w->done = NULL;
+	pthread_mutex_unlock(&w->lock);
+	return list;
+}
+
+unsigned
+workers_count(struct workers *w)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&w->lock);
+	n = w->n_threads;
+	pthread_mutex_unlock(&w->lock);
+	return n;
+}
+
+void
+workers_stop(struct workers *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stopping = true;
+	pthread_cond_broadcast(&w->work_ready);
+	while (w->n_threads > 0)
+		pthread_cond_wait(&w->all_exited, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+	/* A detached thread may still be returning from worker_main after
+	 * its last unlock; the pool memory is therefore left to the exit. */
+}
