@@ -69,10 +69,18 @@ endif
 DEP      := $(B)/deps
 ifdef DEPS_PREFIX
 DEPS_STAMP   :=
+ifeq ($(patsubst %/,%,$(DEPS_PREFIX)),/usr)
+# The compiler's own directories: adding them would reorder system headers.
+CAP_CFLAGS     ?=
+CAP_LIBS       ?= -lcap
+SGUTILS_CFLAGS ?=
+SGUTILS_LIBS   ?= -lsgutils2
+else
 CAP_CFLAGS     ?= -isystem $(DEPS_PREFIX)/include
 CAP_LIBS       ?= -L$(DEPS_PREFIX)/lib -lcap
 SGUTILS_CFLAGS ?= -isystem $(DEPS_PREFIX)/include
 SGUTILS_LIBS   ?= -L$(DEPS_PREFIX)/lib -lsgutils2
+endif
 else
 DEPS_STAMP   := $(DEP)/lib/libcap.a $(DEP)/lib/libsgutils2.a
 CAP_CFLAGS     ?= -isystem $(DEP)/include

@@ -232,6 +232,7 @@ conn_advance(struct conn *c, uint8_t *(*get_buffer)(void *), void *ctx)
 {
 	static const uint8_t no_features[PRH_FEATURES_SIZE];
 	const char *reason = NULL;
+	enum conn_next next;
 	ssize_t n;
 
 	for (;;) {
@@ -296,7 +297,11 @@ conn_advance(struct conn *c, uint8_t *(*get_buffer)(void *), void *ctx)
 			c->done += (uint32_t)n;
 			if (c->done < PRH_CDB_SIZE)
 				continue;
-			return cdb_complete(c, get_buffer, ctx);
+			next = cdb_complete(c, get_buffer, ctx);
+			/* The parameter list may already be waiting. */
+			if (c->state == CONN_RECV_PARAMS)
+				continue;
+			return next;
 
 		case CONN_RECV_PARAMS:
 			/* Plain recv, as for the feature word: fds here are not

@@ -77,8 +77,8 @@ print_version(FILE *out)
 {
 	fprintf(out,
 "qemu-pr-helper (" PRH_PROJECT ") " PRH_VERSION "\n"
-"A static implementation of the persistent reservation helper protocol of\n"
-"QEMU's pr-manager-helper object (a drop-in for QEMU's qemu-pr-helper).\n"
+"Implements QEMU's pr-manager-helper protocol: a static drop-in\n"
+"replacement for QEMU's qemu-pr-helper.\n"
 "License: BSD-2-Clause. Statically linked with musl (MIT), libcap\n"
 "(BSD-3-Clause) and libsgutils2 from sg3_utils (BSD-2-Clause).\n");
 }
@@ -162,7 +162,7 @@ options_parse(struct options *opts, int argc, char **argv, FILE *out, FILE *err)
 	opts->max_connections = SERVER_DEFAULT_MAX_CONNECTIONS;
 
 	opterr = 0;
-	optind = 1;
+	optind = 0;     /* 0, not 1: a full reset in both glibc and musl */
 	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -222,8 +223,10 @@ sock_create(struct listener *l, const char *path)
 		goto fail;
 	}
 	/* QEMU's helper listens with a backlog of 1; a node-wide helper gets
-	 * bursts of connections when many VMs start at once. */
-	if (listen(fd, SOMAXCONN) < 0 || stat(path, &st) < 0) {
+	 * bursts of connections when many VMs start at once. The kernel caps
+	 * the value at net.core.somaxconn, the system's maximum (musl's
+	 * SOMAXCONN constant is an outdated 128). */
+	if (listen(fd, INT_MAX) < 0 || stat(path, &st) < 0) {
 		log_error("cannot listen on '%s': %s", path, strerror(errno));
 		unlink(path);
 		close(fd);

@@ -1,0 +1,155 @@
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# Shared helpers for the integration tests (sourced). Each test file gets
+# a private temporary directory, starts helpers with start_helper, and
+# prints TAP ("ok N - ...", "not ok N - ...", then "1..N" from
+# done_testing). Only processes the test started are ever signalled, by
+# PID; anything still running at exit is killed the same way.
+
+set -u
+
+B=$(cd "${BUILD:?BUILD must name the build directory}" && pwd)
+HELPER=$B/qemu-pr-helper
+CLIENT=$B/prh-client
+TOOL=$B/tests/tools/testtool
+
+T=$(mktemp -d /tmp/prh-it.XXXXXX)
+chmod 0755 "$T"
+STARTED_PIDS=""
+n_checks=0
+n_failed=0
+
+cleanup() {
+	for pid in $STARTED_PIDS; do
+		kill -KILL "$pid" 2>/dev/null
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+diag() { echo "# $*"; }
+ok() { n_checks=$((n_checks + 1)); echo "ok $n_checks - $*"; }
+not_ok() {
+	n_checks=$((n_checks + 1))
+	n_failed=$((n_failed + 1))
+	echo "not ok $n_checks - $*"
+}
+
+# check DESCRIPTION COMMAND...: passes when the command succeeds.
+check() {
+	desc=$1
+	shift
+	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# is DESCRIPTION GOT WANT
+is() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		diag "got:  '$2'"
+		diag "want: '$3'"
+	fi
+}
+
+# contains DESCRIPTION TEXT NEEDLE
+contains() {
+	case $2 in
+	*"$3"*) ok "$1" ;;
+	*) not_ok "$1"; diag "'$3' not found in:"; printf '%s\n' "$2" | sed 's/^/#   /' ;;
+	esac
+}
+
+# lacks DESCRIPTION TEXT NEEDLE
+lacks() {
+	case $2 in
+	*"$3"*) not_ok "$1"; diag "'$3' unexpectedly found in:"; printf '%s\n' "$2" | sed 's/^/#   /' ;;
+	*) ok "$1" ;;
+	esac
+}
+
+done_testing() {
+	echo "1..$n_checks"
+	[ "$n_failed" -eq 0 ]
+}
+
+# A test that needs root must not pass by doing nothing.
+require_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		not_ok "this test needs root (CI runs as root); uid is $(id -u)"
+		done_testing
+		exit 1
+	fi
+}
+
+# start_helper NAME ARG...: run the helper in the background with stderr in
+# $T/NAME.err; its PID is left in HPID.
+start_helper() {
+	name=$1
+	shift
+	"$HELPER" "$@" 2>"$T/$name.err" &
+	HPID=$!
+	STARTED_PIDS="$STARTED_PIDS $HPID"
+}
+
+# track PID: remember a process we caused to exist (a -d child).
+track() { STARTED_PIDS="$STARTED_PIDS $1"; }
+
+# alive PID: running and not a zombie.
+alive() {
+	[ -r "/proc/$1/stat" ] || return 1
+	state=$(sed 's/^.*) \(.\).*$/\1/' "/proc/$1/stat" 2>/dev/null)
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
+# wait_exit PID [SECONDS]: wait until PID has exited; for our children,
+# reap it and leave its exit status in EXIT_STATUS. Returns 1 on timeout.
+wait_exit() {
+	tries=$(( ${2:-10} * 20 ))
+	while alive "$1"; do
+		tries=$((tries - 1))
+		if [ "$tries" -le 0 ]; then
+			EXIT_STATUS=timeout
+			return 1
+		fi
+		sleep 0.05
+	done
+	wait "$1" 2>/dev/null
+	EXIT_STATUS=$?
+	return 0
+}
+
+# wait_socket PATH [SECONDS]: until a helper answers the feature exchange.
+wait_socket() {
+	tries=$(( ${2:-10} * 20 ))
+	while ! "$CLIENT" -k "$1" -t 1000 handshake >/dev/null 2>&1; do
+		tries=$((tries - 1))
+		[ "$tries" -le 0 ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+# answers PATH: a helper on PATH completes the feature exchange now.
+answers() { "$CLIENT" -k "$1" -t 2000 handshake >/dev/null 2>&1; }
+
+# stop PID SIGNAL: send the signal and wait for the exit (status in
+# EXIT_STATUS); a process that does not exit in 10 s is killed.
+stop() {
+	kill "-$2" "$1" 2>/dev/null
+	if ! wait_exit "$1" 10; then
+		kill -KILL "$1" 2>/dev/null
+		wait_exit "$1" 5
+		EXIT_STATUS=timeout
+	fi
+}
+
+# proc_field PID FIELD: a line's value from /proc/PID/status, tabs squeezed.
+proc_field() {
+	sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" | tr -s '\t ' ' ' | sed 's/ *$//'
+}
+
+# open_fds PID: the number of open fds of a process.
+open_fds() { ls "/proc/$1/fd" | wc -l; }

@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# SIGTERM, SIGINT and SIGHUP stop the helper cleanly (exit 0, socket and
+# pid file removed when permitted, no error output), also after dropping
+# to another user; SIGPIPE never kills it.
+. "$(dirname "$0")/lib.sh"
+require_root
+
+for sig in TERM INT HUP; do
+	start_helper "$sig" -k "$T/$sig.sock" -f "$T/$sig.pid"
+	H=$HPID
+	wait_socket "$T/$sig.sock"
+	stop "$H" "$sig"
+	is "SIG$sig: exit 0" "$EXIT_STATUS" 0
+	check "SIG$sig: socket removed" test ! -e "$T/$sig.sock"
+	check "SIG$sig: pid file removed" test ! -e "$T/$sig.pid"
+	is "SIG$sig: nothing printed" "$(cat "$T/$sig.err")" ""
+done
+
+# -u nobody in a root-owned directory: unlinking is not permitted after
+# the drop. The exit is still clean and quiet; the pid file is emptied so
+# that no stale pid is left to be reused.
+start_helper ro -k "$T/ro.sock" -f "$T/ro.pid" -u nobody
+H=$HPID
+wait_socket "$T/ro.sock"
+stop "$H" TERM
+is "-u nobody, root-owned directory: exit 0" "$EXIT_STATUS" 0
+is "no error output" "$(cat "$T/ro.err")" ""
+is "the pid file is left empty" "$(cat "$T/ro.pid" 2>/dev/null)" ""
+start_helper ro2 -k "$T/ro.sock" -f "$T/ro.pid"
+H=$HPID
+check "the socket left behind is stale and replaced at the next start" wait_socket "$T/ro.sock"
+stop "$H" TERM
+is "exit 0" "$EXIT_STATUS" 0
+
+# -u nobody in a directory it may write: everything is removed.
+mkdir "$T/nb"
+chown nobody "$T/nb"
+start_helper nb -k "$T/nb/s.sock" -f "$T/nb/p.pid" -u nobody
+H=$HPID
+wait_socket "$T/nb/s.sock"
+stop "$H" TERM
+is "-u nobody, writable directory: exit 0" "$EXIT_STATUS" 0
+check "socket removed" test ! -e "$T/nb/s.sock"
+check "pid file removed" test ! -e "$T/nb/p.pid"
+is "no error output" "$(cat "$T/nb.err")" ""
+
+# SIGPIPE: clients that vanish before their reply is written.
+start_helper pipe -k "$T/p.sock"
+H=$HPID
+wait_socket "$T/p.sock"
+i=0
+while [ $i -lt 100 ]; do
+	"$CLIENT" -k "$T/p.sock" raw 'send 00000000' >/dev/null 2>&1
+	"$CLIENT" -k "$T/p.sock" raw 'send 00000000' \
+		'sendfd /dev/null 5e000000000000200000000000000000' >/dev/null 2>&1
+	i=$((i + 1))
+done
+check "200 clients that hang up early: still alive" alive "$H"
+out=$("$CLIENT" -k "$T/p.sock" read-keys /dev/null)
+contains "and still serving" "$out" "status: 0x02"
+is "nothing printed about them at the default level" "$(cat "$T/pipe.err")" ""
+
+# An idle client does not delay the stop; it sees the connection close.
+"$CLIENT" -k "$T/p.sock" -t 20000 raw features 'send 00000000' expect-eof >"$T/idle.out" 2>&1 &
+I=$!
+track "$I"
+sleep 0.3
+stop "$H" TERM
+is "with an idle client connected: exit 0 (no wait for the idle client)" "$EXIT_STATUS" 0
+wait_exit "$I" 5
+contains "the idle client saw the close" "$(cat "$T/idle.out")" "eof"
+
+done_testing
