@@ -108,6 +108,12 @@ CLIENT       := $(B)/prh-client
 
 UNIT_SRCS    := $(wildcard tests/unit/test_*.c)
 UNIT_BINS    := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRCS))
+# The same daemon built with -DPRH_TEST_HOOKS (slow-device simulation);
+# used by the tests only, never installed.
+HOOKS_OBJ    := $(B)/obj-hooks
+HOOKS_OBJS   := $(patsubst src/%.c,$(HOOKS_OBJ)/%.o,$(DAEMON_SRCS))
+HOOKS_HELPER := $(B)/tests/qemu-pr-helper-hooks
+
 TOOL_SRCS    := $(wildcard tests/tools/*.c)
 TOOL_BINS    := $(patsubst tests/tools/%.c,$(B)/tests/tools/%,$(TOOL_SRCS))
 
@@ -147,6 +153,16 @@ $(OBJ)/client/%.o: src/client/%.c | $(DEPS_STAMP)
 	$(call msg,CC,$<)
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
+$(HOOKS_OBJ)/%.o: src/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(call msg,CC,$< [test hooks])
+	$(Q)$(CC) $(ALL_CPPFLAGS) -DPRH_TEST_HOOKS $(ALL_CFLAGS) -c -o $@ $<
+
+$(HOOKS_HELPER): $(HOOKS_OBJS) $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(HOOKS_OBJS) $(DEP_LIBS)
+
 $(LIBPRH): $(LIB_OBJS)
 	@rm -f $@
 	$(call msg,AR,$@)
@@ -175,7 +191,7 @@ $(B)/tests/tools/%: tests/tools/%.c $(LIBPRH) $(DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBPRH) $(DEP_LIBS)
 
-tests: all $(UNIT_BINS) $(TOOL_BINS)
+tests: all $(UNIT_BINS) $(TOOL_BINS) $(HOOKS_HELPER)
 
 setup:
 	scripts/setup.sh build
@@ -209,9 +225,9 @@ uninstall:
 # clean keeps the dependency libraries (they take a network fetch to
 # rebuild); distclean removes everything.
 clean:
-	rm -rf $(OBJ) $(B)/tests $(B)/run $(LIBPRH) $(HELPER) $(HELPER).stripped $(CLIENT)
+	rm -rf $(OBJ) $(HOOKS_OBJ) $(B)/tests $(B)/run $(B)/test-logs $(LIBPRH) $(HELPER) $(HELPER).stripped $(CLIENT)
 
 distclean:
 	rm -rf $(B)
 
--include $(DAEMON_OBJS:.o=.d) $(CLIENT_OBJS:.o=.d)
+-include $(DAEMON_OBJS:.o=.d) $(CLIENT_OBJS:.o=.d) $(HOOKS_OBJS:.o=.d)

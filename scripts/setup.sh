@@ -18,7 +18,7 @@ set -eu
 what=${1:-build}
 
 build_pkgs="gcc make binutils musl-tools linux-libc-dev dpkg-dev patch xz-utils file"
-check_pkgs="$build_pkgs coreutils procps util-linux iproute2"
+check_pkgs="$build_pkgs coreutils procps util-linux iproute2 strace qemu-system-common"
 
 case $what in
 build) pkgs=$build_pkgs ;;

@@ -227,123 +227,144 @@ conn_send_reply(struct conn *c)
 	return 1;
 }
 
+/* A state step either finishes the call with a conn_next value or asks
+ * for another round of the loop. */
+#define STEP_AGAIN (-1)
+
+/* A failed non-blocking socket call: retry, wait for poll(), or close. */
+static int
+io_failed(struct conn *c, enum conn_next when_blocked, const char *reason)
+{
+	if (errno == EINTR)
+		return STEP_AGAIN;
+	if (would_block(errno))
+		return (int)when_blocked;
+	return (int)close_because(c, reason);
+}
+
+static int
+step_send_features(struct conn *c)
+{
+	static const uint8_t no_features[PRH_FEATURES_SIZE];
+	ssize_t n = send(c->fd, no_features + c->done, PRH_FEATURES_SIZE - c->done,
+	                 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	if (n < 0)
+		return io_failed(c, CONN_NEXT_WRITE,
+		                 "client gone before the feature exchange");
+	c->done += (uint32_t)n;
+	if (c->done == PRH_FEATURES_SIZE) {
+		c->done = 0;
+		c->state = CONN_RECV_FEATURES;
+	}
+	return STEP_AGAIN;
+}
+
+static int
+step_recv_features(struct conn *c)
+{
+	/* Plain recv: fds sent with the feature word are dropped by the
+	 * kernel, as they are by QEMU's helper. */
+	ssize_t n = recv(c->fd, c->features + c->done, PRH_FEATURES_SIZE - c->done,
+	                 MSG_DONTWAIT);
+
+	if (n == 0)
+		return (int)close_because(c, "end of file during the feature exchange");
+	if (n < 0)
+		return io_failed(c, CONN_NEXT_READ,
+		                 "receive error during the feature exchange");
+	c->done += (uint32_t)n;
+	if (c->done < PRH_FEATURES_SIZE)
+		return STEP_AGAIN;
+	/* We support no feature, so any bit set is one we lack. */
+	if (proto_get_be32(c->features) != 0)
+		return (int)violation(c, false, "client requested unsupported features");
+	c->done = 0;
+	c->state = CONN_RECV_CDB;
+	return STEP_AGAIN;
+}
+
+static int
+step_recv_cdb(struct conn *c, uint8_t *(*get_buffer)(void *), void *ctx)
+{
+	const char *reason = NULL;
+	enum conn_next next;
+	ssize_t n = recv_cdb_bytes(c, &reason);
+
+	if (n == -2)
+		return (int)violation(c, false, reason);
+	if (n == 0) {
+		if (c->done == 0 && c->dev_fd < 0)
+			return (int)close_because(c, "client closed the connection");
+		return (int)violation(c, false, "end of file in the middle of a CDB");
+	}
+	if (n < 0)
+		return io_failed(c, CONN_NEXT_READ, "receive error");
+	c->done += (uint32_t)n;
+	if (c->done < PRH_CDB_SIZE)
+		return STEP_AGAIN;
+	next = cdb_complete(c, get_buffer, ctx);
+	/* The parameter list may already be waiting. */
+	return c->state == CONN_RECV_PARAMS ? STEP_AGAIN : (int)next;
+}
+
+static int
+step_recv_params(struct conn *c)
+{
+	/* Plain recv, as for the feature word: fds here are not part of the
+	 * protocol and the kernel drops them. */
+	ssize_t n = recv(c->fd, c->data + c->done, c->len - c->done, MSG_DONTWAIT);
+
+	if (n == 0)
+		return (int)violation(c, true, "end of file before the whole parameter list");
+	if (n < 0)
+		return io_failed(c, CONN_NEXT_READ, "receive error");
+	c->done += (uint32_t)n;
+	if (c->done < c->len)
+		return STEP_AGAIN;
+	c->done = 0;
+	c->state = CONN_EXECUTING;
+	return CONN_NEXT_EXECUTE;
+}
+
 enum conn_next
 conn_advance(struct conn *c, uint8_t *(*get_buffer)(void *), void *ctx)
 {
-	static const uint8_t no_features[PRH_FEATURES_SIZE];
-	const char *reason = NULL;
-	enum conn_next next;
-	ssize_t n;
+	int r = STEP_AGAIN;
 
-	for (;;) {
+	while (r == STEP_AGAIN) {
 		switch (c->state) {
 		case CONN_SEND_FEATURES:
-			n = send(c->fd, no_features + c->done,
-			         PRH_FEATURES_SIZE - c->done, MSG_DONTWAIT | MSG_NOSIGNAL);
-			if (n < 0) {
-				if (errno == EINTR)
-					continue;
-				if (would_block(errno))
-					return CONN_NEXT_WRITE;
-				return close_because(c, "client gone before the feature exchange");
-			}
-			c->done += (uint32_t)n;
-			if (c->done == PRH_FEATURES_SIZE) {
-				c->done = 0;
-				c->state = CONN_RECV_FEATURES;
-			}
-			continue;
-
+			r = step_send_features(c);
+			break;
 		case CONN_RECV_FEATURES:
-			/* Plain recv: fds sent with the feature word are dropped
-			 * by the kernel, as they are by QEMU's helper. */
-			n = recv(c->fd, c->features + c->done,
-			         PRH_FEATURES_SIZE - c->done, MSG_DONTWAIT);
-			if (n == 0)
-				return close_because(c, "end of file during the feature exchange");
-			if (n < 0) {
-				if (errno == EINTR)
-					continue;
-				if (would_block(errno))
-					return CONN_NEXT_READ;
-				return close_because(c, "receive error during the feature exchange");
-			}
-			c->done += (uint32_t)n;
-			if (c->done < PRH_FEATURES_SIZE)
-				continue;
-			/* We support no feature, so any bit set is one we lack. */
-			if (proto_get_be32(c->features) != 0)
-				return violation(c, false, "client requested unsupported features");
-			c->done = 0;
-			c->state = CONN_RECV_CDB;
-			continue;
-
+			r = step_recv_features(c);
+			break;
 		case CONN_RECV_CDB:
-			n = recv_cdb_bytes(c, &reason);
-			if (n == -2)
-				return violation(c, false, reason);
-			if (n == 0) {
-				if (c->done == 0 && c->dev_fd < 0)
-					return close_because(c, "client closed the connection");
-				return violation(c, false, "end of file in the middle of a CDB");
-			}
-			if (n < 0) {
-				if (errno == EINTR)
-					continue;
-				if (would_block(errno))
-					return CONN_NEXT_READ;
-				return close_because(c, "receive error");
-			}
-			c->done += (uint32_t)n;
-			if (c->done < PRH_CDB_SIZE)
-				continue;
-			next = cdb_complete(c, get_buffer, ctx);
-			/* The parameter list may already be waiting. */
-			if (c->state == CONN_RECV_PARAMS)
-				continue;
-			return next;
-
+			r = step_recv_cdb(c, get_buffer, ctx);
+			break;
 		case CONN_RECV_PARAMS:
-			/* Plain recv, as for the feature word: fds here are not
-			 * part of the protocol and the kernel drops them. */
-			n = recv(c->fd, c->data + c->done, c->len - c->done, MSG_DONTWAIT);
-			if (n == 0)
-				return violation(c, true,
-				                 "end of file before the whole parameter list");
-			if (n < 0) {
-				if (errno == EINTR)
-					continue;
-				if (would_block(errno))
-					return CONN_NEXT_READ;
-				return close_because(c, "receive error");
-			}
-			c->done += (uint32_t)n;
-			if (c->done < c->len)
-				continue;
-			c->done = 0;
-			c->state = CONN_EXECUTING;
-			return CONN_NEXT_EXECUTE;
-
+			r = step_recv_params(c);
+			break;
 		case CONN_SEND_REPLY:
+			/* Once written, the loop decides whether to read the next
+			 * request (not while stopping). */
 			switch (conn_send_reply(c)) {
 			case 1:
-				/* Ready for the next request; the loop decides
-				 * whether to read it (not while stopping). */
 				return CONN_NEXT_READ;
 			case 0:
 				return CONN_NEXT_WRITE;
 			default:
 				return CONN_NEXT_CLOSE;
 			}
-
 		case CONN_EXECUTING:
 			/* Owned by a worker: the loop never polls it. */
 			return CONN_NEXT_EXECUTE;
-
 		case CONN_CLOSING:
 			return CONN_NEXT_CLOSE;
 		}
 	}
+	return (enum conn_next)r;
 }
 
 void

@@ -21,10 +21,38 @@
 
 #define SCSI_GENERIC_CHAR_MAJOR 21   /* /dev/sgN */
 
+#ifdef PRH_TEST_HOOKS
+/* Test builds only (never the installed binary): a FIFO passed as the
+ * device stands for a device that takes PRH_TEST_FIFO_DELAY_MS to answer,
+ * so tests can hold a request in flight without SCSI hardware. */
+#include <stdlib.h>
+#include <time.h>
+
+static unsigned long test_fifo_delay_ms;
+
+static void
+test_hook_delay(const struct stat *st)
+{
+	struct timespec ts;
+
+	if (!S_ISFIFO(st->st_mode) || test_fifo_delay_ms == 0)
+		return;
+	ts.tv_sec = (time_t)(test_fifo_delay_ms / 1000);
+	ts.tv_nsec = (long)(test_fifo_delay_ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+#endif
+
 void
 sgio_init(void)
 {
 	struct sg_pt_base *pt;
+
+#ifdef PRH_TEST_HOOKS
+	if (getenv("PRH_TEST_FIFO_DELAY_MS") != NULL)
+		test_fifo_delay_ms = strtoul(getenv("PRH_TEST_FIFO_DELAY_MS"), NULL, 10);
+#endif
 
 	/* sg_pt's first use scans /proc/devices and sets unlocked globals;
 	 * do it here, single-threaded, before the sandbox hides /proc. */
@@ -82,6 +110,9 @@ check_fd(int dev_fd, uint8_t opcode, struct proto_reply *reply,
 		proto_reply_from_errno(reply, errno);
 		return 1;
 	}
+#ifdef PRH_TEST_HOOKS
+	test_hook_delay(&st);
+#endif
 	if (!S_ISBLK(st.st_mode) &&
 	    !(S_ISCHR(st.st_mode) && major(st.st_rdev) == SCSI_GENERIC_CHAR_MAJOR)) {
 		outcome->os_err = ENOTTY;

@@ -84,7 +84,8 @@ usage(FILE *f)
 "Other commands:\n"
 "  handshake          feature exchange only; prints the helper's word\n"
 "  raw STEP...        scripted bytes: 'send HEX', 'sendfd PATH HEX',\n"
-"                     'sendfds PATH,PATH HEX', 'recv N', 'features',\n"
+"                     'sendfd-ro PATH HEX', 'sendfds PATH,PATH HEX',\n"
+"                     'recv N', 'features',\n"
 "                     'expect-eof', 'sleep MS', 'shut-wr'\n"
 "\n"
 "  -k, --socket=PATH     helper socket (default " PRH_DEFAULT_SOCKET ")\n"
@@ -464,15 +465,16 @@ run_command(const struct client_opts *o, uint8_t opcode, uint8_t sa,
 /* ---- raw mode --------------------------------------------------------- */
 
 static int
-open_fds(char *list, int *fds, size_t *n_fds)
+open_fds(char *list, bool read_only, int *fds, size_t *n_fds)
 {
 	*n_fds = 0;
 	for (char *p = strtok(list, ","); p != NULL; p = strtok(NULL, ",")) {
-		int fd;
+		int fd = -1;
 
 		if (*n_fds == 16)
 			return -1;
-		fd = open(p, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		if (!read_only)
+			fd = open(p, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0)
 			fd = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0) {
@@ -497,7 +499,7 @@ raw_step(int sock, const char *step, int timeout_ms)
 	if (word == NULL)
 		return 0;
 	if (strcmp(word, "send") == 0 || strcmp(word, "sendfd") == 0 ||
-	    strcmp(word, "sendfds") == 0) {
+	    strcmp(word, "sendfds") == 0 || strcmp(word, "sendfd-ro") == 0) {
 		int fds[16];
 		size_t n_fds = 0;
 		int r;
@@ -505,7 +507,8 @@ raw_step(int sock, const char *step, int timeout_ms)
 		if (strcmp(word, "send") != 0) {
 			char *paths = strtok_r(NULL, " ", &rest);
 
-			if (paths == NULL || open_fds(paths, fds, &n_fds) < 0)
+			if (paths == NULL ||
+			    open_fds(paths, strcmp(word, "sendfd-ro") == 0, fds, &n_fds) < 0)
 				return EXIT_USAGE;
 		}
 		if (parse_hex(rest != NULL ? rest : "", buf, sizeof(buf), &len) < 0) {

@@ -153,3 +153,37 @@ proc_field() {
 
 # open_fds PID: the number of open fds of a process.
 open_fds() { ls "/proc/$1/fd" | wc -l; }
+
+# ---- protocol bytes, as prh-client's raw mode takes and prints them ----
+
+# zeros N: N bytes of " 00"
+zeros() {
+	i=0
+	z=""
+	while [ "$i" -lt "$1" ]; do z="$z 00"; i=$((i + 1)); done
+	printf '%s' "$z"
+}
+
+# cc_reply KEY ASC ASCQ: the 104-byte reply for CHECK CONDITION with the
+# helper's 18-byte fixed sense and zeros after it, as a "recv:" line.
+cc_reply() {
+	echo "recv: 00 00 00 02 00 00 00 00 70 00 $1 00 00 00 00 0a 00 00 00 00 $2 $3$(zeros 82)"
+}
+
+# pr_in_cdb ALLOC [SA]: a PERSISTENT RESERVE IN CDB, hex.
+pr_in_cdb() {
+	printf '5e%02x0000000000%02x%02x00000000000000' "${2:-0}" $(($1 >> 8)) $(($1 & 255))
+}
+
+# pr_out_cdb LEN [SA] [TYPE]: a PERSISTENT RESERVE OUT CDB, hex.
+pr_out_cdb() {
+	printf '5f%02x%02x00000000%02x%02x00000000000000' "${2:-0}" "${3:-0}" $(($1 >> 8)) $(($1 & 255))
+}
+
+# hex_zeros N: N zero bytes as a hex string
+hex_zeros() {
+	i=0
+	z=""
+	while [ "$i" -lt "$1" ]; do z="${z}00"; i=$((i + 1)); done
+	printf '%s' "$z"
+}
