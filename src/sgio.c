@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,6 +21,12 @@
 #include "sgio.h"
 
 #define SCSI_GENERIC_CHAR_MAJOR 21   /* /dev/sgN */
+
+/* sg_pt classifies an fd when the object is built, and on the first sg
+ * node it sees it records the driver version in unlocked globals. That
+ * step takes microseconds and never waits on the device, so serialising it
+ * costs nothing and keeps the library's globals race-free. */
+static pthread_mutex_t construct_lock = PTHREAD_MUTEX_INITIALIZER;
 
 #ifdef PRH_TEST_HOOKS
 /* Test builds only (never the installed binary): a FIFO passed as the
@@ -135,7 +142,9 @@ sgio_execute(int dev_fd, const uint8_t cdb[PRH_CDB_SIZE], uint16_t len,
 	if (check_fd(dev_fd, opcode, reply, outcome))
 		return;
 
+	pthread_mutex_lock(&construct_lock);
 	pt = construct_scsi_pt_obj_with_fd(dev_fd, 0);
+	pthread_mutex_unlock(&construct_lock);
 	if (pt == NULL) {
 		outcome->os_err = ENOMEM;
 		proto_reply_from_errno(reply, ENOMEM);
