@@ -134,7 +134,7 @@ msg = @echo "  $(1) $(2)"
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps setup setup-check run check tests install uninstall clean distclean size
+.PHONY: all deps setup setup-check run check check-vm tests install uninstall clean distclean size
 
 all: $(HELPER) $(CLIENT) size
 
@@ -210,6 +210,11 @@ run: setup
 check: setup-check
 	$(MAKE) tests
 	tests/run.sh $(B)
+
+# The VM suite alone (it is also part of check).
+check-vm: setup-check
+	$(MAKE) tests
+	tests/run.sh $(B) vm/
 
 install: $(HELPER)
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DOCDIR)

@@ -6,7 +6,9 @@
 # a fresh Debian 12 machine needs nothing installed by hand.
 #
 #   scripts/setup.sh build   packages to build the static binary (default)
-#   scripts/setup.sh check   the above, plus what the test suite runs
+#   scripts/setup.sh check   the above, plus what the test suite runs,
+#                            including the VM tests (QEMU, busybox, sg3-utils;
+#                            the guest kernel is fetched by tests/vm itself)
 #
 # Nothing is installed when every package is already present. deb-src entries
 # are needed for `apt-get source libcap2 sg3-utils`; when none are configured
@@ -19,10 +21,11 @@ what=${1:-build}
 
 build_pkgs="gcc make binutils musl-tools linux-libc-dev dpkg-dev patch xz-utils file"
 check_pkgs="$build_pkgs coreutils procps util-linux iproute2 strace qemu-system-common"
+vm_pkgs="qemu-system-x86 busybox-static cpio sg3-utils kmod"
 
 case $what in
 build) pkgs=$build_pkgs ;;
-check) pkgs=$check_pkgs ;;
+check) pkgs="$check_pkgs $vm_pkgs" ;;
 *) echo "usage: $0 [build|check]" >&2; exit 2 ;;
 esac
 

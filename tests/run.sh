@@ -9,6 +9,9 @@
 # counts as one more failure. Exit status 0 only if nothing failed.
 #
 # usage: tests/run.sh BUILD [PATTERN]   (PATTERN filters program names)
+#
+# PRH_SKIP_VM=1 leaves out the VM suite (for quick local runs; `make check`
+# and CI always run it).
 
 set -u
 
@@ -60,6 +63,11 @@ for t in "$here"/integ/t_*.sh; do
 	[ -f "$t" ] || continue
 	run_one "integ/$(basename "$t" .sh)" env BUILD="$build" sh "$t"
 done
+
+# The real-SCSI suite: a TCG guest with LIO (tests/vm/run.sh).
+if [ -z "${PRH_SKIP_VM:-}" ] && [ -f "$here/vm/run.sh" ]; then
+	run_one "vm/lio" sh "$here/vm/run.sh" "$build"
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
