@@ -46,6 +46,9 @@ CPPFLAGS ?=
 LDFLAGS  ?=
 WERROR   ?= 1
 STATIC   ?= 1
+# SANDBOX=0 builds without the seccomp filter (for sanitizer or valgrind
+# runs, whose runtimes need more system calls).
+SANDBOX  ?= 1
 
 PRH_WARN := -Wall -Wextra -Wvla -Wimplicit-fallthrough -Wmissing-prototypes \
             -Wstrict-prototypes -Wshadow -Wpointer-arith -Wcast-qual \
@@ -63,6 +66,9 @@ PRH_CPPFLAGS := -D_GNU_SOURCE -Iinclude \
 PRH_LDFLAGS  := -Wl,--gc-sections -pthread
 ifeq ($(STATIC),1)
 PRH_LDFLAGS  += -static
+endif
+ifneq ($(SANDBOX),1)
+PRH_CPPFLAGS += -DPRH_NO_SANDBOX
 endif
 
 # Where libcap and libsgutils2 come from.
@@ -83,6 +89,8 @@ SGUTILS_LIBS   ?= -L$(DEPS_PREFIX)/lib -lsgutils2
 endif
 else
 DEPS_STAMP   := $(DEP)/lib/libcap.a $(DEP)/lib/libsgutils2.a
+# musl-gcc sees no kernel headers; build-deps.sh links the uapi ones here.
+KERNEL_CFLAGS  ?= -isystem $(DEP)/kinc
 CAP_CFLAGS     ?= -isystem $(DEP)/include
 CAP_LIBS       ?= $(DEP)/lib/libcap.a
 SGUTILS_CFLAGS ?= -isystem $(DEP)/include
@@ -90,7 +98,7 @@ SGUTILS_LIBS   ?= $(DEP)/lib/libsgutils2.a
 endif
 
 ALL_CFLAGS   = $(PRH_CFLAGS) $(CFLAGS)
-ALL_CPPFLAGS = $(PRH_CPPFLAGS) $(CAP_CFLAGS) $(SGUTILS_CFLAGS) $(CPPFLAGS)
+ALL_CPPFLAGS = $(PRH_CPPFLAGS) $(CAP_CFLAGS) $(SGUTILS_CFLAGS) $(KERNEL_CFLAGS) $(CPPFLAGS)
 ALL_LDFLAGS  = $(PRH_LDFLAGS) $(LDFLAGS)
 DEP_LIBS     = $(SGUTILS_LIBS) $(CAP_LIBS)
 

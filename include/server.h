@@ -20,13 +20,25 @@
  * a connection closes first. */
 #define SERVER_ACCEPT_RETRY_MS 1000
 
+struct server;
+
+/*
+ * Allocate the loop's tables, prepare libsgutils2 and start the worker
+ * threads. Threads inherit the caller's capabilities, so call it after
+ * dropping privileges. Returns NULL after logging an error.
+ */
+struct server *server_start(struct listener *listener, int sig_fd,
+                            unsigned max_connections);
+
 /*
  * Serve until a stop signal arrives on sig_fd, then stop gracefully: close
  * the listener (sock_close), drop idle and half-read connections, let
- * requests in flight finish and their replies go out, stop the workers.
- * Worker threads are created here, so call it after dropping privileges.
- * Returns 0 after a clean stop, -1 after logging an internal error.
+ * requests in flight finish and their replies go out. Returns 0 after a
+ * clean stop, -1 after logging an internal error.
  */
-int server_run(struct listener *listener, int sig_fd, unsigned max_connections);
+int server_run(struct server *s);
+
+/* Stop the workers and free everything server_start() made. */
+void server_stop(struct server *s);
 
 #endif /* PRH_SERVER_H */

@@ -18,6 +18,7 @@
 #include "pidfile.h"
 #include "prh.h"
 #include "priv.h"
+#include "sandbox.h"
 #include "server.h"
 #include "sig.h"
 #include "sock.h"
@@ -78,6 +79,7 @@ main(int argc, char **argv)
 	struct options opts;
 	struct listener listener = { .fd = -1 };
 	struct pidfile pidfile = { .fd = -1 };
+	struct server *server = NULL;
 	unsigned long n_activated;
 	int status = PRH_EXIT_FAILURE;
 	int sig_fd;
@@ -134,17 +136,26 @@ main(int argc, char **argv)
 	}
 	if (priv_drop(uid, gid) < 0)
 		goto finish;
+	/* Worker threads start here, after the drop: capabilities are per
+	 * thread and new threads inherit them from this one. */
+	server = server_start(&listener, sig_fd, opts.max_connections);
+	if (server == NULL)
+		goto finish;
 	if (opts.daemonize)
 		daemon_ready();
+	/* Last: everything that needs more than serving does is done. */
+	if (sandbox_enter() < 0)
+		goto finish;
 	log_info("listening on %s%s", listener.path,
 	         listener.activated ? " (socket activation)" : "");
 
 	/* Phase 2: serve until SIGTERM, SIGINT or SIGHUP. */
-	if (server_run(&listener, sig_fd, opts.max_connections) == 0)
+	if (server_run(server) == 0)
 		status = PRH_EXIT_OK;
 
 finish:
 	/* Phase 3: remove what is ours. */
+	server_stop(server);
 	sock_close(&listener);
 	pidfile_remove(&pidfile);
 	return status;

@@ -304,26 +304,29 @@ check_timers(struct server *s)
 	}
 }
 
-static int
-server_init(struct server *s, struct listener *listener, int sig_fd,
-            unsigned max_conns)
+struct server *
+server_start(struct listener *listener, int sig_fd, unsigned max_conns)
 {
 	size_t n_pfds = PFD_FIRST_CONN + (size_t)max_conns;
+	struct server *s = calloc(1, sizeof(*s));
 
-	memset(s, 0, sizeof(*s));
+	if (s == NULL) {
+		log_error("out of memory");
+		return NULL;
+	}
 	s->listener = listener;
 	s->max_conns = max_conns;
 	s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (s->wake_fd < 0) {
 		log_error("cannot create eventfd: %s", strerror(errno));
-		return -1;
+		goto fail;
 	}
 	s->pfds = calloc(n_pfds, sizeof(*s->pfds));
 	s->conns = calloc(max_conns, sizeof(*s->conns));
 	s->free_slots = calloc(max_conns, sizeof(*s->free_slots));
 	if (s->pfds == NULL || s->conns == NULL || s->free_slots == NULL) {
 		log_error("cannot allocate tables for %u connections", max_conns);
-		return -1;
+		goto fail;
 	}
 	for (size_t i = 0; i < n_pfds; i++)
 		s->pfds[i].fd = -1;
@@ -338,63 +341,62 @@ server_init(struct server *s, struct listener *listener, int sig_fd,
 
 	sgio_init();
 	s->workers = workers_start(s->wake_fd);
-	return s->workers != NULL ? 0 : -1;
+	if (s->workers == NULL)
+		goto fail;
+	return s;
+fail:
+	server_stop(s);
+	return NULL;
 }
 
-static void
-server_fini(struct server *s)
+void
+server_stop(struct server *s)
 {
+	if (s == NULL)
+		return;
 	workers_stop(s->workers);
 	while (s->n_buffers > 0)
 		free(s->buffers[--s->n_buffers]);
 	free(s->pfds);
 	free(s->conns);
 	free(s->free_slots);
-	if (s->wake_fd >= 0)
+	if (s->wake_fd > 0)
 		close(s->wake_fd);
+	free(s);
 }
 
 int
-server_run(struct listener *listener, int sig_fd, unsigned max_connections)
+server_run(struct server *s)
 {
-	struct server s;
-	int r = 0;
-
-	if (server_init(&s, listener, sig_fd, max_connections) < 0) {
-		server_fini(&s);
-		return -1;
-	}
-	while (!(s.stopping && s.n_conns == 0)) {
-		int n = poll(s.pfds, PFD_FIRST_CONN + s.n_slots_used, poll_timeout(&s));
+	while (!(s->stopping && s->n_conns == 0)) {
+		int n = poll(s->pfds, PFD_FIRST_CONN + s->n_slots_used, poll_timeout(s));
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("poll: %s", strerror(errno));
-			r = -1;
-			break;
+			return -1;
 		}
-		if (s.pfds[PFD_SIGNAL].revents != 0) {
+		if (s->pfds[PFD_SIGNAL].revents != 0) {
 			int signo = sig_drain();
 
-			if (signo != 0 && !s.stopping)
-				begin_stop(&s, signo);
+			if (signo != 0 && !s->stopping)
+				begin_stop(s, signo);
 		}
-		if (s.pfds[PFD_WAKE].revents != 0)
-			collect_completions(&s);
-		if (s.pfds[PFD_LISTEN].fd >= 0 && s.pfds[PFD_LISTEN].revents != 0)
-			accept_clients(&s);
-		for (unsigned slot = 0; slot < s.n_slots_used; slot++) {
-			struct pollfd *pfd = &s.pfds[PFD_FIRST_CONN + slot];
-			struct conn *c = s.conns[slot];
+		if (s->pfds[PFD_WAKE].revents != 0)
+			collect_completions(s);
+		if (s->pfds[PFD_LISTEN].fd >= 0 && s->pfds[PFD_LISTEN].revents != 0)
+			accept_clients(s);
+		for (unsigned slot = 0; slot < s->n_slots_used; slot++) {
+			struct pollfd *pfd = &s->pfds[PFD_FIRST_CONN + slot];
+			struct conn *c = s->conns[slot];
 
 			if (c == NULL || pfd->fd < 0 || pfd->revents == 0)
 				continue;
 			pfd->revents = 0;
-			apply(&s, c, conn_advance(c, get_buffer, &s));
+			apply(s, c, conn_advance(c, get_buffer, s));
 		}
-		check_timers(&s);
+		check_timers(s);
 	}
-	server_fini(&s);
-	return r;
+	return 0;
 }

@@ -36,6 +36,20 @@ static pthread_mutex_t construct_lock = PTHREAD_MUTEX_INITIALIZER;
 #include <time.h>
 
 static unsigned long test_fifo_delay_ms;
+static int test_forbidden_syscall;
+
+/* With PRH_TEST_FORBIDDEN_SYSCALL set, every request tries to open a TCP
+ * socket, which the sandbox must punish by killing the process. */
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static void
+test_hook_forbidden(void)
+{
+	if (test_forbidden_syscall)
+		syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+}
 
 static void
 test_hook_delay(const struct stat *st)
@@ -59,6 +73,7 @@ sgio_init(void)
 #ifdef PRH_TEST_HOOKS
 	if (getenv("PRH_TEST_FIFO_DELAY_MS") != NULL)
 		test_fifo_delay_ms = strtoul(getenv("PRH_TEST_FIFO_DELAY_MS"), NULL, 10);
+	test_forbidden_syscall = getenv("PRH_TEST_FORBIDDEN_SYSCALL") != NULL;
 #endif
 
 	/* sg_pt's first use scans /proc/devices and sets unlocked globals;
@@ -118,6 +133,7 @@ check_fd(int dev_fd, uint8_t opcode, struct proto_reply *reply,
 		return 1;
 	}
 #ifdef PRH_TEST_HOOKS
+	test_hook_forbidden();
 	test_hook_delay(&st);
 #endif
 	if (!S_ISBLK(st.st_mode) &&

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * sandbox.h: the seccomp allow-list the helper runs under once started.
+ */
+#ifndef PRH_SANDBOX_H
+#define PRH_SANDBOX_H
+
+/*
+ * Install a seccomp-bpf filter on every thread of the process that allows
+ * only the system calls the running helper makes; any other call kills
+ * the process. ioctl is allowed only for SG_IO. Call after every start-up
+ * step that needs more (socket, pid file, privilege drop, the first
+ * libsgutils2 call, worker threads, syslog connection). no_new_privs must
+ * already be set (priv_drop does it). Returns 0, 1 if the kernel has no
+ * seccomp filtering (the helper then runs unsandboxed, with a warning), or
+ * -1 after logging an error.
+ */
+int sandbox_enter(void);
+
+#endif /* PRH_SANDBOX_H */

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * sandbox.c: owns the seccomp filter. If the helper were ever subverted by
+ * a malicious client, the filter limits it to what serving requests needs:
+ * socket I/O on descriptors it already has, SG_IO on passed device fds,
+ * memory and thread management, removing its socket and pid file at exit.
+ * It cannot open files, create sockets, exec, fork or change credentials.
+ * The program is written by hand (no libseccomp): a flat list of allowed
+ * system call numbers, plus argument checks for ioctl and clone.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
+#include "log.h"
+#include "sandbox.h"
+
+#ifdef PRH_NO_SANDBOX
+/* Development builds under sanitizers or valgrind, whose runtimes make
+ * system calls the filter does not allow (make SANDBOX=0). */
+int
+sandbox_enter(void)
+{
+	log_info("built without the seccomp sandbox");
+	return 1;
+}
+#else
+
+#if defined(__x86_64__)
+#define SANDBOX_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define SANDBOX_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+/* ioctl request numbers (from <scsi/sg.h> and <linux/nvme_ioctl.h>). */
+#define IOCTL_SG_IO               0x2285
+#define IOCTL_SG_GET_VERSION_NUM  0x2282
+#define IOCTL_NVME_ID             0x4e40
+#define CLONE_THREAD_FLAG         0x00010000
+
+/* The running helper's system calls. Thread creation and exit, memory for
+ * request buffers, the loop's socket calls, the workers' SG_IO path, the
+ * stop (unlink, ftruncate) and the logging paths (write, syslog's send and
+ * reconnect). #ifdef: the list serves every architecture that has each. */
+static const long allowed[] = {
+#ifdef __NR_read
+	__NR_read,
+#endif
+	__NR_write, __NR_writev, __NR_close, __NR_fcntl,
+#ifdef __NR_fstat
+	__NR_fstat,
+#endif
+#ifdef __NR_lstat
+	__NR_lstat,
+#endif
+#ifdef __NR_newfstatat
+	__NR_newfstatat,
+#endif
+#ifdef __NR_statx
+	__NR_statx,
+#endif
+#ifdef __NR_poll
+	__NR_poll,
+#endif
+	__NR_ppoll,
+	__NR_accept4, __NR_recvfrom, __NR_recvmsg, __NR_sendto, __NR_sendmsg,
+	__NR_getsockopt, __NR_connect,
+	__NR_futex, __NR_mmap, __NR_munmap, __NR_mprotect, __NR_madvise,
+	__NR_mremap, __NR_brk,
+	__NR_exit, __NR_exit_group, __NR_rt_sigprocmask, __NR_rt_sigreturn,
+	__NR_restart_syscall, __NR_gettid, __NR_getpid, __NR_sched_yield,
+	__NR_clock_gettime, __NR_clock_nanosleep, __NR_nanosleep,
+#ifdef __NR_unlink
+	__NR_unlink,
+#endif
+	__NR_unlinkat, __NR_ftruncate, __NR_lseek,
+};
+
+#define MAX_INSNS 128
+
+struct program {
+	struct sock_filter insns[MAX_INSNS];
+	unsigned n;
+};
+
+static void
+emit(struct program *p, struct sock_filter insn)
+{
+	if (p->n < MAX_INSNS)
+		p->insns[p->n] = insn;
+	p->n++;
+}
+
+/* The low 32 bits of system call argument i. */
+static unsigned
+arg_low(unsigned i)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (unsigned)offsetof(struct seccomp_data, args) + 8 * i;
+#else
+	return (unsigned)offsetof(struct seccomp_data, args) + 8 * i + 4;
+#endif
+}
+
+/*
+ * Layout (jumps are relative and forward only):
+ *   check arch; load nr; [x86-64: refuse x32 numbers]
+ *   for each allowed nr: jeq -> ALLOW
+ *   jeq ioctl -> IOCTL; jeq clone -> CLONE; KILL
+ *   IOCTL: load arg1; jeq SG_IO -> ALLOW; jeq SG_GET_VERSION_NUM or
+ *          NVME_IOCTL_ID -> ENOTTY; KILL
+ *   CLONE: load arg0; jset CLONE_THREAD -> ALLOW; KILL
+ *   ALLOW, KILL, ENOTTY
+ * Targets are patched once their positions are known.
+ */
+static int
+build(struct program *p)
+{
+	unsigned n_allowed = sizeof(allowed) / sizeof(allowed[0]);
+	unsigned first_jeq, ioctl_at, clone_at, allow_at, kill_at, enotty_at;
+	unsigned jeq_ioctl, jeq_clone;
+	unsigned ioctl_sg, ioctl_ver, ioctl_nvme, clone_jset;
+
+	p->n = 0;
+	emit(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	                                     offsetof(struct seccomp_data, arch)));
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+	                                     SANDBOX_AUDIT_ARCH, 1, 0));
+	emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+	emit(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	                                     offsetof(struct seccomp_data, nr)));
+#ifdef __x86_64__
+	/* x32 system calls share the architecture value; refuse them all. */
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K,
+	                                     0x40000000, 0, 1));
+	emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+#endif
+	first_jeq = p->n;
+	for (unsigned i = 0; i < n_allowed; i++)
+		emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+		                                     (unsigned)allowed[i], 0, 0));
+	jeq_ioctl = p->n;
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 0, 0));
+	jeq_clone = p->n;
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 0));
+	emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+
+	ioctl_at = p->n;
+	emit(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg_low(1)));
+	ioctl_sg = p->n;
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IOCTL_SG_IO, 0, 0));
+	/* libsgutils2 asks an sg node for its driver version once, and an
+	 * NVMe namespace for its id: both get "not a tty", which the library
+	 * handles (SG_IO v3 is then used; NVMe is refused). */
+	ioctl_ver = p->n;
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+	                                     IOCTL_SG_GET_VERSION_NUM, 0, 0));
+	ioctl_nvme = p->n;
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IOCTL_NVME_ID, 0, 0));
+	emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+
+	/* Threads only: a clone without CLONE_THREAD would be a fork. */
+	clone_at = p->n;
+	emit(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg_low(0)));
+	clone_jset = p->n;
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K,
+	                                     CLONE_THREAD_FLAG, 0, 0));
+	kill_at = p->n;
+	emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+	allow_at = p->n;
+	emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+	enotty_at = p->n;
+	emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+	                                     SECCOMP_RET_ERRNO | (ENOTTY & SECCOMP_RET_DATA)));
+	if (p->n > MAX_INSNS)
+		return -1;
+
+	/* Patch the forward jumps; each must fit in 8 bits. */
+#define TARGET(from, to) ((to) - (from) - 1)
+	for (unsigned i = first_jeq; i < jeq_ioctl; i++)
+		if (TARGET(i, allow_at) > 255)
+			return -1;
+	for (unsigned i = first_jeq; i < jeq_ioctl; i++)
+		p->insns[i].jt = (uint8_t)TARGET(i, allow_at);
+	p->insns[jeq_ioctl].jt = (uint8_t)TARGET(jeq_ioctl, ioctl_at);
+	p->insns[jeq_clone].jt = (uint8_t)TARGET(jeq_clone, clone_at);
+	p->insns[ioctl_sg].jt = (uint8_t)TARGET(ioctl_sg, allow_at);
+	p->insns[ioctl_ver].jt = (uint8_t)TARGET(ioctl_ver, enotty_at);
+	p->insns[ioctl_nvme].jt = (uint8_t)TARGET(ioctl_nvme, enotty_at);
+	p->insns[clone_jset].jt = (uint8_t)TARGET(clone_jset, allow_at);
+	p->insns[clone_jset].jf = (uint8_t)TARGET(clone_jset, kill_at);
+#undef TARGET
+	return 0;
+}
+
+int
+sandbox_enter(void)
+{
+	static struct program p;
+	struct sock_fprog prog;
+
+	if (build(&p) < 0) {
+		log_error("seccomp filter does not fit");
+		return -1;
+	}
+	prog.len = (unsigned short)p.n;
+	prog.filter = p.insns;
+	/* TSYNC: the worker threads already running get the filter too. */
+	if (syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC,
+	            &prog) != 0) {
+		if (errno == ENOSYS || errno == EINVAL) {
+			log_warn("seccomp filtering unavailable (%s); running without "
+			         "the system call sandbox", strerror(errno));
+			return 1;
+		}
+		log_error("cannot install the seccomp filter: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+#endif /* PRH_NO_SANDBOX */
