@@ -142,7 +142,8 @@ msg = @echo "  $(1) $(2)"
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps setup setup-check run check check-vm tests install uninstall clean distclean size
+.PHONY: all deps setup setup-check run check check-vm check-sanitize asan-build \
+        valgrind-build tests install uninstall clean distclean size
 
 all: $(HELPER) $(CLIENT) size
 
@@ -216,8 +217,29 @@ run: setup
 	    -f $(abspath $(B))/run/qemu-pr-helper.pid
 
 check: setup-check
-	$(MAKE) tests
+	$(MAKE) tests asan-build valgrind-build
 	tests/run.sh $(B)
+
+# Development flavours of the same code, run by tests/run.sh when present:
+# the system compiler with Debian's shared libcap and libsgutils2, no
+# sandbox (the sanitizer and valgrind runtimes make system calls it would
+# refuse). ASan+UBSan for memory errors and undefined behaviour; valgrind
+# memcheck for leaks and uninitialised reads.
+DEV_MAKE = $(MAKE) CC=gcc STATIC=0 SANDBOX=0 DEPS_PREFIX=/usr KERNEL_CFLAGS=
+SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+            -fno-sanitize-recover=all
+
+asan-build:
+	$(DEV_MAKE) B=$(B)/asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" tests
+
+valgrind-build:
+	$(DEV_MAKE) B=$(B)/valgrind CFLAGS="-O1 -g" tests
+	scripts/valgrind-wrap.sh $(B)/valgrind $(B)/valgrind-run
+
+# Only the sanitizer flavour of the suite.
+check-sanitize: setup-check
+	$(MAKE) asan-build
+	PRH_SKIP_VM=1 tests/run.sh $(B) asan/
 
 # The VM suite alone (it is also part of check).
 check-vm: setup-check
@@ -238,7 +260,7 @@ uninstall:
 # clean keeps the dependency libraries (they take a network fetch to
 # rebuild); distclean removes everything.
 clean:
-	rm -rf $(OBJ) $(HOOKS_OBJ) $(B)/tests $(B)/run $(B)/test-logs $(LIBPRH) $(HELPER) $(HELPER).stripped $(CLIENT)
+	rm -rf $(OBJ) $(HOOKS_OBJ) $(B)/tests $(B)/run $(B)/test-logs $(B)/asan $(B)/valgrind $(B)/valgrind-run $(LIBPRH) $(HELPER) $(HELPER).stripped $(CLIENT)
 
 distclean:
 	rm -rf $(B)

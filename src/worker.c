@@ -26,10 +26,18 @@
 #include "trace.h"
 #include "worker.h"
 
+/* One thread's bookkeeping: threads are joined by whoever reuses the slot
+ * or by workers_stop(), so no thread is ever left unjoined. */
+struct worker_slot {
+	struct workers *pool;
+	pthread_t thread;
+	bool used;          /* a thread was started in this slot */
+	bool exited;        /* it has returned and waits to be joined */
+};
+
 struct workers {
 	pthread_mutex_t lock;
 	pthread_cond_t work_ready;     /* queue not empty, or stopping */
-	pthread_cond_t all_exited;     /* n_threads reached 0 */
 	struct conn *queue_head, *queue_tail;
 	unsigned n_queued;
 	struct conn *done;             /* handed back, any order */
@@ -38,6 +46,7 @@ struct workers {
 	bool stopping;
 	bool spawn_failed_logged;
 	int wake_fd;
+	struct worker_slot slots[WORKERS_MAX];
 };
 
 static uint64_t
@@ -100,26 +109,37 @@ static void *worker_main(void *arg);
 static void
 spawn(struct workers *w)
 {
-	pthread_attr_t attr;
-	pthread_t tid;
+	struct worker_slot *slot = NULL;
 	sigset_t all, old;
 	int err;
 
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	for (unsigned i = 0; i < WORKERS_MAX; i++) {
+		if (!w->slots[i].used || w->slots[i].exited) {
+			slot = &w->slots[i];
+			break;
+		}
+	}
+	if (slot == NULL)
+		return;
+	/* A thread that left after idling has returned: joining is quick. */
+	if (slot->used && slot->exited)
+		pthread_join(slot->thread, NULL);
+	slot->pool = w;
+	slot->used = false;
+	slot->exited = false;
 	/* Start with every signal blocked: stop signals belong to the loop's
 	 * self-pipe, and one arriving mid-SG_IO could interrupt the command. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = pthread_create(&tid, &attr, worker_main, w);
+	err = pthread_create(&slot->thread, NULL, worker_main, slot);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
 	if (err != 0) {
 		if (!w->spawn_failed_logged)
 			log_warn("cannot start a worker thread: %s", strerror(err));
 		w->spawn_failed_logged = true;
 		return;
 	}
+	slot->used = true;
 	w->n_threads++;
 }
 
@@ -133,7 +153,8 @@ deadline_in(struct timespec *ts, unsigned seconds)
 static void *
 worker_main(void *arg)
 {
-	struct workers *w = arg;
+	struct worker_slot *slot = arg;
+	struct workers *w = slot->pool;
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
@@ -173,8 +194,7 @@ worker_main(void *arg)
 	}
 out:
 	w->n_threads--;
-	if (w->n_threads == 0)
-		pthread_cond_signal(&w->all_exited);
+	slot->exited = true;
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
 }
@@ -195,7 +215,6 @@ workers_start(int wake_fd)
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&w->work_ready, &attr);
 	pthread_condattr_destroy(&attr);
-	pthread_cond_init(&w->all_exited, NULL);
 
 	pthread_mutex_lock(&w->lock);
 	for (unsigned i = 0; i < WORKERS_MIN; i++)
@@ -260,9 +279,13 @@ workers_stop(struct workers *w)
 	pthread_mutex_lock(&w->lock);
 	w->stopping = true;
 	pthread_cond_broadcast(&w->work_ready);
-	while (w->n_threads > 0)
-		pthread_cond_wait(&w->all_exited, &w->lock);
 	pthread_mutex_unlock(&w->lock);
-	/* A detached thread may still be returning from worker_main after
-	 * its last unlock; the pool memory is therefore left to the exit. */
+	/* Only the loop thread spawns, and it is here: the slots are stable. */
+	for (unsigned i = 0; i < WORKERS_MAX; i++) {
+		if (w->slots[i].used)
+			pthread_join(w->slots[i].thread, NULL);
+	}
+	pthread_cond_destroy(&w->work_ready);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
 }

@@ -1,15 +1,22 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
 #
-# Runs every test program and tallies their TAP output:
-#   - unit tests: BUILD/tests/unit/test_* (C, pure code)
-#   - integration tests: tests/integ/t_*.sh (the real binary, as users run it)
-# and ends with the line "N passed, N failed". A program that crashes, exits
-# non-zero without a failing check, or prints fewer checks than its plan
-# counts as one more failure. Exit status 0 only if nothing failed.
+# Runs every test program and tallies their TAP output, then ends with the
+# line "N passed, N failed". Suites, each run when its build exists:
 #
-# usage: tests/run.sh BUILD [PATTERN]   (PATTERN filters program names)
+#   (none)     BUILD: unit tests (BUILD/tests/unit/test_*) and integration
+#              tests (tests/integ/t_*.sh) on the static release binary
+#   asan/      BUILD/asan: the same, built with ASan and UBSan
+#   valgrind/  BUILD/valgrind-run: the integration tests with the helper
+#              under valgrind memcheck
+#   vm/        tests/vm/run.sh: real SCSI in a TCG guest
 #
+# A program that crashes, exits non-zero without a failing check, or prints
+# fewer checks than its plan counts as one more failure, as does any report
+# a sanitizer or valgrind wrote. Exit status 0 only if nothing failed.
+#
+# usage: tests/run.sh BUILD [PATTERN]   (PATTERN filters program names,
+#                                        e.g. "asan/" or "integ/t_protocol")
 # PRH_SKIP_VM=1 leaves out the VM suite (for quick local runs; `make check`
 # and CI always run it).
 
@@ -26,12 +33,21 @@ mkdir -p "$log_dir"
 passed=0
 failed=0
 
+fail() {
+	echo "not ok - $*"
+	failed=$((failed + 1))
+}
+
+selected() {
+	case $1 in *"$pattern"*) return 0 ;; *) return 1 ;; esac
+}
+
 run_one() {
 	name=$1
 	shift
 	log=$log_dir/$name.log
+	selected "$name" || return 0
 	mkdir -p "$(dirname "$log")"
-	case $name in *"$pattern"*) ;; *) return ;; esac
 	echo "# $name"
 	"$@" >"$log" 2>&1
 	status=$?
@@ -43,26 +59,69 @@ run_one() {
 	passed=$((passed + n_ok))
 	failed=$((failed + n_not_ok))
 	if [ "$status" -ne 0 ] && [ "$n_not_ok" -eq 0 ]; then
-		echo "not ok - $name exited with status $status"
-		failed=$((failed + 1))
+		fail "$name exited with status $status"
 	elif [ -z "$plan" ]; then
-		echo "not ok - $name printed no plan (crashed?)"
-		failed=$((failed + 1))
+		fail "$name printed no plan (crashed?)"
 	elif [ "$plan" -ne $((n_ok + n_not_ok)) ]; then
-		echo "not ok - $name planned $plan checks, ran $((n_ok + n_not_ok))"
-		failed=$((failed + 1))
+		fail "$name planned $plan checks, ran $((n_ok + n_not_ok))"
 	fi
 }
 
-for t in "$build"/tests/unit/test_*; do
-	[ -x "$t" ] || continue
-	run_one "unit/$(basename "$t")" "$t"
-done
+# run_suite BUILD PREFIX UNITS EXCLUDED: the unit tests (if UNITS is yes)
+# and the integration tests but those named in EXCLUDED.
+run_suite() {
+	suite_build=$1 prefix=$2 units=$3 excluded=$4
+	if [ "$units" = yes ]; then
+		for t in "$suite_build"/tests/unit/test_*; do
+			[ -x "$t" ] || continue
+			run_one "${prefix}unit/$(basename "$t")" "$t"
+		done
+	fi
+	for t in "$here"/integ/t_*.sh; do
+		[ -f "$t" ] || continue
+		name=$(basename "$t" .sh)
+		case " $excluded " in
+		*" $name "*)
+			selected "${prefix}integ/$name" &&
+				echo "# ${prefix}integ/$name: not run in this suite (see tests/run.sh)"
+			continue
+			;;
+		esac
+		run_one "${prefix}integ/$name" env BUILD="$suite_build" sh "$t"
+	done
+}
 
-for t in "$here"/integ/t_*.sh; do
-	[ -f "$t" ] || continue
-	run_one "integ/$(basename "$t" .sh)" env BUILD="$build" sh "$t"
-done
+# report_logs NAME DIR: every non-empty report file in DIR is a failure.
+report_logs() {
+	for f in "$2"/*; do
+		[ -s "$f" ] || continue
+		fail "$1 reported a problem ($f):"
+		sed 's/^/#   /' "$f" | head -n 60
+	done
+}
+
+run_suite "$build" "" yes ""
+
+# ASan and UBSan. Leak detection is left to valgrind: LeakSanitizer needs
+# to ptrace the process, which a helper that changed uid may not allow.
+# Excluded: t_build and t_sandbox check the static, sandboxed release
+# binary, which this build deliberately is not.
+if [ -x "$build/asan/qemu-pr-helper" ] && selected "asan/"; then
+	rm -rf "$build/asan/reports"
+	mkdir -p "$build/asan/reports"
+	ASAN_OPTIONS="detect_leaks=0:log_path=$build/asan/reports/asan" \
+	UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$build/asan/reports/ubsan" \
+		run_suite "$build/asan" "asan/" yes "t_build t_sandbox"
+	report_logs "ASan/UBSan" "$build/asan/reports"
+fi
+
+# valgrind memcheck over the integration tests (t_ioctl attaches strace,
+# which cannot trace a process valgrind runs).
+if [ -x "$build/valgrind-run/qemu-pr-helper" ] && selected "valgrind/"; then
+	rm -f "$build/valgrind-run/valgrind-logs"/*
+	run_suite "$build/valgrind-run" "valgrind/" no "t_build t_sandbox t_ioctl"
+	report_logs "valgrind" "$build/valgrind-run/valgrind-logs"
+fi
 
 # The real-SCSI suite: a TCG guest with LIO (tests/vm/run.sh).
 if [ -z "${PRH_SKIP_VM:-}" ] && [ -f "$here/vm/run.sh" ]; then

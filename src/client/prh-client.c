@@ -157,6 +157,8 @@ send_all(int sock, const uint8_t *buf, size_t len, const int *fds, size_t n_fds)
 			msg.msg_control = control.buf;
 			msg.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
 			cm = CMSG_FIRSTHDR(&msg);
+			if (cm == NULL)
+				return -1;
 			cm->cmsg_level = SOL_SOCKET;
 			cm->cmsg_type = SCM_RIGHTS;
 			cm->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);

@@ -63,6 +63,8 @@ send_with_fds(int sock, const void *buf, size_t len, int fd, int n_fds)
 		msg.msg_control = control.buf;
 		msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n_fds);
 		cm = CMSG_FIRSTHDR(&msg);
+		if (cm == NULL)
+			abort();
 		cm->cmsg_level = SOL_SOCKET;
 		cm->cmsg_type = SCM_RIGHTS;
 		cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n_fds);

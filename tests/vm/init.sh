@@ -1,0 +1,72 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# /init of both test guests (busybox sh). The kernel command line passes
+# PRH_MODE (and the kernel turns unknown key=value words into environment
+# variables for init):
+#   PRH_MODE=l1  the outer guest: load the modules, mount the host's root
+#                read-only over 9p (tag hostroot) and the run directory
+#                read-write (tag run) at its host path PRH_RUN, chroot into
+#                the host root and run PRH_RUN/guest/main.sh with bash;
+#   PRH_MODE=l2  the nested guest: load the modules and run /agent.sh.
+# Either way the guest powers itself off at the end, so the VM always exits
+# (the command line also has panic=-1 and QEMU -no-reboot).
+
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+
+stamp() { echo "init: T+$(cut -d' ' -f1 /proc/uptime) $*"; }
+stamp "start ($PRH_MODE)"
+while read -r ko; do
+	insmod "$ko" || stamp "insmod $ko failed"
+done </modules.list
+# target_core_mod asks for its optional backends through the usermode
+# modprobe; there is none here (and none is needed: rd_mcp is built in).
+echo /bin/true >/proc/sys/kernel/modprobe
+stamp "modules loaded"
+
+off() {
+	sync
+	stamp "power off"
+	poweroff -f
+}
+
+if [ "$PRH_MODE" = l2 ]; then
+	sh /agent.sh
+	off
+fi
+
+mount -t configfs configfs /sys/kernel/config
+# LIO writes its PR metadata file (even without APTPL) from a kworker,
+# whose root is this initramfs, not the chroot, and fails the PR OUT if it
+# cannot: keep both default database roots writable here.
+mkdir -p /var/target/pr /run/target/pr /etc/target
+
+R=/host
+if ! mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 hostroot $R; then
+	stamp "cannot mount the host root over 9p"
+	off
+fi
+mount -t proc proc $R/proc
+mount -t sysfs sysfs $R/sys
+mount -t devtmpfs devtmpfs $R/dev
+mount -t configfs configfs $R/sys/kernel/config
+mount -t tmpfs tmpfs $R/dev/shm
+mkdir -p $R/dev/pts
+mount -t devpts devpts $R/dev/pts
+for d in tmp run var/tmp root; do
+	mount -t tmpfs tmpfs $R/$d
+done
+if ! mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 run "$R$PRH_RUN"; then
+	stamp "cannot mount the run directory over 9p"
+	off
+fi
+stamp "host root ready"
+chroot $R /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+	TERM=dumb LANG=C.UTF-8 PRH_RUN="$PRH_RUN" /bin/bash "$PRH_RUN/guest/main.sh"
+stamp "main.sh exited with status $?"
+umount "$R$PRH_RUN"
+off
