@@ -143,7 +143,7 @@ endif
 
 .DELETE_ON_ERROR:
 .PHONY: all deps setup setup-check run check check-vm check-sanitize asan-build \
-        valgrind-build tests install uninstall clean distclean size
+        valgrind-build fuzz-build fuzz tests install uninstall clean distclean size
 
 all: $(HELPER) $(CLIENT) size
 
@@ -217,7 +217,7 @@ run: setup
 	    -f $(abspath $(B))/run/qemu-pr-helper.pid
 
 check: setup-check
-	$(MAKE) tests asan-build valgrind-build
+	$(MAKE) tests asan-build valgrind-build fuzz-build
 	tests/run.sh $(B)
 
 # Development flavours of the same code, run by tests/run.sh when present:
@@ -235,6 +235,30 @@ asan-build:
 valgrind-build:
 	$(DEV_MAKE) B=$(B)/valgrind CFLAGS="-O1 -g" tests
 	scripts/valgrind-wrap.sh $(B)/valgrind $(B)/valgrind-run
+
+# The libFuzzer target over the connection state machine and the codec
+# (clang; no sockets, no SG_IO: tests/fuzz/fuzz_conn.c).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 600
+FUZZ_SRCS    := tests/fuzz/fuzz_conn.c src/conn.c src/proto.c src/log.c src/trace.c src/num.c
+FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+                -std=c11 -D_GNU_SOURCE -Iinclude -Itests/fuzz
+
+$(B)/fuzz/fuzz_conn: $(FUZZ_SRCS) $(wildcard include/*.h) tests/fuzz/fuzz_conn.h
+	@mkdir -p $(@D)
+	$(call msg,FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_SRCS)
+
+$(B)/fuzz/make_corpus: tests/fuzz/make_corpus.c tests/fuzz/fuzz_conn.h
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)gcc -std=c11 -Wall -Wextra -Werror -o $@ $<
+
+fuzz-build: $(B)/fuzz/fuzz_conn $(B)/fuzz/make_corpus
+
+# Fuzz for FUZZ_SECONDS (make check runs a 60 s smoke test of the same).
+fuzz: setup-check fuzz-build
+	tests/fuzz/run.sh $(B) $(FUZZ_SECONDS)
 
 # Only the sanitizer flavour of the suite.
 check-sanitize: setup-check
@@ -260,7 +284,7 @@ uninstall:
 # clean keeps the dependency libraries (they take a network fetch to
 # rebuild); distclean removes everything.
 clean:
-	rm -rf $(OBJ) $(HOOKS_OBJ) $(B)/tests $(B)/run $(B)/test-logs $(B)/asan $(B)/valgrind $(B)/valgrind-run $(LIBPRH) $(HELPER) $(HELPER).stripped $(CLIENT)
+	rm -rf $(OBJ) $(HOOKS_OBJ) $(B)/tests $(B)/run $(B)/test-logs $(B)/asan $(B)/valgrind $(B)/valgrind-run $(B)/fuzz/fuzz_conn $(LIBPRH) $(HELPER) $(HELPER).stripped $(CLIENT)
 
 distclean:
 	rm -rf $(B)

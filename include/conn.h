@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "prh.h"
@@ -52,6 +53,17 @@ struct conn {
 	struct conn *next;          /* link in a worker queue */
 	uint64_t started_ns;        /* when the request was handed over */
 };
+
+/* The socket calls the state machine makes. The fuzzer (tests/fuzz)
+ * replaces them to drive connections without sockets; the helper always
+ * uses the real ones. */
+struct conn_io {
+	ssize_t (*recvmsg)(int fd, struct msghdr *msg, int flags);
+	ssize_t (*sendmsg)(int fd, const struct msghdr *msg, int flags);
+};
+
+/* Use ops for every connection (NULL: the real socket calls). */
+void conn_set_io(const struct conn_io *ops);
 
 /* Set up a connection on an accepted, non-blocking socket and try to write
  * the feature word. Reads the peer's credentials (SO_PEERCRED). */

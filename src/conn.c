@@ -19,6 +19,34 @@
 #include "proto.h"
 #include "trace.h"
 
+static const struct conn_io socket_io = { recvmsg, sendmsg };
+static const struct conn_io *io = &socket_io;
+
+void
+conn_set_io(const struct conn_io *ops)
+{
+	io = ops != NULL ? ops : &socket_io;
+}
+
+/* recv() and send() through the I/O table. */
+static ssize_t
+recv_plain(struct conn *c, void *buf, size_t len)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	return io->recvmsg(c->fd, &msg, MSG_DONTWAIT);
+}
+
+static ssize_t
+send_plain(struct conn *c, const void *buf, size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	return io->sendmsg(c->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 /* Room for this many fds per recvmsg. More than one per request is a
  * violation anyway; more than fit sets MSG_CTRUNC and the kernel closes
  * the excess. */
@@ -135,7 +163,7 @@ recv_cdb_bytes(struct conn *c, const char **reason)
 	};
 	ssize_t n;
 
-	n = recvmsg(c->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	n = io->recvmsg(c->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (n < 0)
 		return -1;
 	if (!take_fds(c, &msg, reason))
@@ -208,7 +236,7 @@ conn_send_reply(struct conn *c)
 		}
 		msg.msg_iov = iov;
 		msg.msg_iovlen = (size_t)n_iov;
-		n = sendmsg(c->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+		n = io->sendmsg(c->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -246,8 +274,7 @@ static int
 step_send_features(struct conn *c)
 {
 	static const uint8_t no_features[PRH_FEATURES_SIZE];
-	ssize_t n = send(c->fd, no_features + c->done, PRH_FEATURES_SIZE - c->done,
-	                 MSG_DONTWAIT | MSG_NOSIGNAL);
+	ssize_t n = send_plain(c, no_features + c->done, PRH_FEATURES_SIZE - c->done);
 
 	if (n < 0)
 		return io_failed(c, CONN_NEXT_WRITE,
@@ -265,8 +292,7 @@ step_recv_features(struct conn *c)
 {
 	/* Plain recv: fds sent with the feature word are dropped by the
 	 * kernel, as they are by QEMU's helper. */
-	ssize_t n = recv(c->fd, c->features + c->done, PRH_FEATURES_SIZE - c->done,
-	                 MSG_DONTWAIT);
+	ssize_t n = recv_plain(c, c->features + c->done, PRH_FEATURES_SIZE - c->done);
 
 	if (n == 0)
 		return (int)close_because(c, "end of file during the feature exchange");
@@ -313,7 +339,7 @@ step_recv_params(struct conn *c)
 {
 	/* Plain recv, as for the feature word: fds here are not part of the
 	 * protocol and the kernel drops them. */
-	ssize_t n = recv(c->fd, c->data + c->done, c->len - c->done, MSG_DONTWAIT);
+	ssize_t n = recv_plain(c, c->data + c->done, c->len - c->done);
 
 	if (n == 0)
 		return (int)violation(c, true, "end of file before the whole parameter list");

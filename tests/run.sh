@@ -9,6 +9,8 @@
 #   asan/      BUILD/asan: the same, built with ASan and UBSan
 #   valgrind/  BUILD/valgrind-run: the integration tests with the helper
 #              under valgrind memcheck
+#   fuzz/      tests/fuzz/run.sh: libFuzzer over the connection state
+#              machine, PRH_FUZZ_SECONDS (default 60)
 #   vm/        tests/vm/run.sh: real SCSI in a TCG guest
 #
 # A program that crashes, exits non-zero without a failing check, or prints
@@ -121,6 +123,11 @@ if [ -x "$build/valgrind-run/qemu-pr-helper" ] && selected "valgrind/"; then
 	rm -f "$build/valgrind-run/valgrind-logs"/*
 	run_suite "$build/valgrind-run" "valgrind/" no "t_build t_sandbox t_ioctl"
 	report_logs "valgrind" "$build/valgrind-run/valgrind-logs"
+fi
+
+# Fuzzing smoke test: seeds and regressions replayed, then a bounded run.
+if [ -x "$build/fuzz/fuzz_conn" ]; then
+	run_one "fuzz/conn" sh "$here/fuzz/run.sh" "$build" "${PRH_FUZZ_SECONDS:-60}"
 fi
 
 # The real-SCSI suite: a TCG guest with LIO (tests/vm/run.sh).
