@@ -29,39 +29,67 @@
 static pthread_mutex_t construct_lock = PTHREAD_MUTEX_INITIALIZER;
 
 #ifdef PRH_TEST_HOOKS
-/* Test builds only (never the installed binary): a FIFO passed as the
- * device stands for a device that takes PRH_TEST_FIFO_DELAY_MS to answer,
- * so tests can hold a request in flight without SCSI hardware. */
+/*
+ * Test builds only (never the installed binary). A FIFO passed as the
+ * device stands for a SCSI device the host does not have:
+ *   PRH_TEST_FIFO_DELAY_MS=N    it takes N ms to answer (a slow LUN);
+ *   PRH_TEST_FIFO_PAYLOAD=N     it answers GOOD, and PR IN returns N bytes
+ *                               (0, 1, 2, ... mod 256) before the helper
+ *                               cuts them to the allocation length;
+ *   PRH_TEST_FORBIDDEN_SYSCALL  every request first makes a system call
+ *                               the sandbox forbids (it must kill us).
+ */
 #include <stdlib.h>
-#include <time.h>
-
-static unsigned long test_fifo_delay_ms;
-static int test_forbidden_syscall;
-
-/* With PRH_TEST_FORBIDDEN_SYSCALL set, every request tries to open a TCP
- * socket, which the sandbox must punish by killing the process. */
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
+static unsigned long test_fifo_delay_ms;
+static long test_fifo_payload = -1;
+static int test_forbidden_syscall;
+
 static void
-test_hook_forbidden(void)
+test_hooks_init(void)
 {
-	if (test_forbidden_syscall)
-		syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+	const char *v;
+
+	if ((v = getenv("PRH_TEST_FIFO_DELAY_MS")) != NULL)
+		test_fifo_delay_ms = strtoul(v, NULL, 10);
+	if ((v = getenv("PRH_TEST_FIFO_PAYLOAD")) != NULL)
+		test_fifo_payload = strtol(v, NULL, 10);
+	test_forbidden_syscall = getenv("PRH_TEST_FORBIDDEN_SYSCALL") != NULL;
 }
 
-static void
-test_hook_delay(const struct stat *st)
+/* Returns 1 when the hook answered the request itself. */
+static int
+test_hook_answer(int dev_fd, uint8_t opcode, uint16_t len, uint8_t *data,
+                 struct proto_reply *reply, struct sgio_outcome *outcome)
 {
+	struct stat st;
 	struct timespec ts;
 
-	if (!S_ISFIFO(st->st_mode) || test_fifo_delay_ms == 0)
-		return;
-	ts.tv_sec = (time_t)(test_fifo_delay_ms / 1000);
-	ts.tv_nsec = (long)(test_fifo_delay_ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	if (test_forbidden_syscall)
+		syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+	if (fstat(dev_fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+		return 0;
+	if (test_fifo_delay_ms > 0) {
+		ts.tv_sec = (time_t)(test_fifo_delay_ms / 1000);
+		ts.tv_nsec = (long)(test_fifo_delay_ms % 1000) * 1000000L;
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+	if (test_fifo_payload < 0)
+		return 0;
+	if (opcode == PRH_OP_PR_IN) {
+		long n = test_fifo_payload < PRH_MAX_DATA ? test_fifo_payload : PRH_MAX_DATA;
+
+		for (long i = 0; i < n; i++)
+			data[i] = (uint8_t)i;
+		outcome->transferred = (uint32_t)n;
+		reply->size = outcome->transferred < len ? outcome->transferred : len;
+	}
+	return 1;
 }
 #endif
 
@@ -71,9 +99,7 @@ sgio_init(void)
 	struct sg_pt_base *pt;
 
 #ifdef PRH_TEST_HOOKS
-	if (getenv("PRH_TEST_FIFO_DELAY_MS") != NULL)
-		test_fifo_delay_ms = strtoul(getenv("PRH_TEST_FIFO_DELAY_MS"), NULL, 10);
-	test_forbidden_syscall = getenv("PRH_TEST_FORBIDDEN_SYSCALL") != NULL;
+	test_hooks_init();
 #endif
 
 	/* sg_pt's first use scans /proc/devices and sets unlocked globals;
@@ -132,10 +158,6 @@ check_fd(int dev_fd, uint8_t opcode, struct proto_reply *reply,
 		proto_reply_from_errno(reply, errno);
 		return 1;
 	}
-#ifdef PRH_TEST_HOOKS
-	test_hook_forbidden();
-	test_hook_delay(&st);
-#endif
 	if (!S_ISBLK(st.st_mode) &&
 	    !(S_ISCHR(st.st_mode) && major(st.st_rdev) == SCSI_GENERIC_CHAR_MAJOR)) {
 		outcome->os_err = ENOTTY;
@@ -155,6 +177,10 @@ sgio_execute(int dev_fd, const uint8_t cdb[PRH_CDB_SIZE], uint16_t len,
 
 	memset(outcome, 0, sizeof(*outcome));
 	proto_reply_init(reply);
+#ifdef PRH_TEST_HOOKS
+	if (test_hook_answer(dev_fd, opcode, len, data, reply, outcome))
+		return;
+#endif
 	if (check_fd(dev_fd, opcode, reply, outcome))
 		return;
 

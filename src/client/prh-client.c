@@ -86,7 +86,7 @@ usage(FILE *f)
 "  raw STEP...        scripted bytes: 'send HEX', 'sendfd PATH HEX',\n"
 "                     'sendfd-ro PATH HEX', 'sendfds PATH,PATH HEX',\n"
 "                     'recv N', 'features',\n"
-"                     'expect-eof', 'sleep MS', 'shut-wr'\n"
+"                     'expect-eof', 'sleep MS', 'shut-wr', 'rcvbuf N'\n"
 "\n"
 "  -k, --socket=PATH     helper socket (default " PRH_DEFAULT_SOCKET ")\n"
 "  -t, --timeout=MS      give up waiting for a reply after MS (default 10000)\n"
@@ -570,6 +570,16 @@ raw_step(int sock, const char *step, int timeout_ms)
 	}
 	if (strcmp(word, "shut-wr") == 0) {
 		shutdown(sock, SHUT_WR);
+		return 0;
+	}
+	if (strcmp(word, "rcvbuf") == 0) {
+		unsigned long long n;
+		int size;
+
+		if (!num_parse_decimal(strtok_r(NULL, " ", &rest), 1 << 24, &n))
+			return EXIT_USAGE;
+		size = (int)n;
+		setsockopt(sock, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 		return 0;
 	}
 	fprintf(stderr, "prh-client: unknown raw step '%s'\n", step);

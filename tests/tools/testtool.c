@@ -11,6 +11,10 @@
  *       LISTEN_PID set to this process (which exec keeps), then exec
  *   testtool nofile N PROGRAM [ARG]...
  *       exec PROGRAM with RLIMIT_NOFILE set to N
+ *   testtool churn PATH N
+ *       N connect/close cycles on a helper socket, cycling through ways to
+ *       leave: at once, after reading the feature word, after sending it,
+ *       and with a reset (SO_LINGER 0); prints the number of failures
  *   testtool syslog PATH OUTFILE SECONDS
  *       a syslog daemon stand-in: receive datagrams on PATH for SECONDS,
  *       append each to OUTFILE as one line
@@ -116,9 +120,52 @@ fake_syslog(const char *path, const char *outfile, int seconds)
 	return 0;
 }
 
+static int
+churn(const char *path, long n)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	long failures = 0;
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	for (long i = 0; i < n; i++) {
+		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		char word[4] = { 0 };
+
+		if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+			failures++;
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		switch (i % 4) {
+		case 0:
+			break;
+		case 1:
+			if (recv(fd, word, sizeof(word), MSG_WAITALL) != 4)
+				failures++;
+			break;
+		case 2:
+			if (send(fd, word, sizeof(word), MSG_NOSIGNAL) != 4)
+				failures++;
+			break;
+		case 3: {
+			struct linger l = { .l_onoff = 1, .l_linger = 0 };
+
+			setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+			break;
+		}
+		}
+		close(fd);
+	}
+	printf("%ld\n", failures);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	if (argc == 4 && strcmp(argv[1], "churn") == 0)
+		return churn(argv[2], atol(argv[3]));
 	if (argc == 5 && strcmp(argv[1], "syslog") == 0)
 		return fake_syslog(argv[2], argv[3], atoi(argv[4]));
 	if (argc >= 3 && strcmp(argv[1], "stale") == 0) {
