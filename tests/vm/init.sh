@@ -54,8 +54,8 @@ mount -t proc proc $R/proc
 mount -t sysfs sysfs $R/sys
 mount -t devtmpfs devtmpfs $R/dev
 mount -t configfs configfs $R/sys/kernel/config
+mkdir -p $R/dev/shm $R/dev/pts
 mount -t tmpfs tmpfs $R/dev/shm
-mkdir -p $R/dev/pts
 mount -t devpts devpts $R/dev/pts
 for d in tmp run var/tmp root; do
 	mount -t tmpfs tmpfs $R/$d
@@ -68,5 +68,6 @@ stamp "host root ready"
 chroot $R /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
 	TERM=dumb LANG=C.UTF-8 PRH_RUN="$PRH_RUN" /bin/bash "$PRH_RUN/guest/main.sh"
 stamp "main.sh exited with status $?"
-umount "$R$PRH_RUN"
+# Leftovers (a helper stuck in the kernel) may keep it busy: detach.
+umount -l "$R$PRH_RUN"
 off

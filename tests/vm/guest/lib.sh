@@ -1,0 +1,198 @@
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# Shared helpers of the guest stages (bash, sourced inside the L1 chroot).
+#
+# Results: every check appends one line to $RESULTS, "ok - DESC" or
+# "not ok - DESC", with "# ..." diagnostics; the host numbers them and
+# prints them as its TAP stream. The same lines also go to stdout, which
+# main.sh keeps in logs/STAGE.log next to every command's full output.
+#
+# Processes: helpers and clients started here are remembered by PID and
+# killed (by PID) when the stage exits, whatever happened.
+
+set -u
+
+RUN=${PRH_RUN:?}
+RESULTS=$RUN/results.tap
+LOGS=$RUN/logs
+BIN=$RUN/bin
+OURS=$BIN/qemu-pr-helper
+CLIENT=$BIN/prh-client
+QEMU_HELPER=/usr/bin/qemu-pr-helper
+SOCKS=/run/prh
+mkdir -p "$SOCKS" "$LOGS"
+
+# shellcheck source=/dev/null
+. "$RUN/guest/lio.sh"
+# The devices made by the lio stage (lio_make_set's variables).
+if [ -f "$RUN/lio.env" ]; then
+	# shellcheck source=/dev/null
+	. "$RUN/lio.env"
+fi
+
+STARTED=""
+cleanup_started() {
+	local p
+	for p in $STARTED; do
+		kill -KILL "$p" 2>/dev/null
+	done
+}
+trap cleanup_started EXIT
+
+# ---- TAP ----------------------------------------------------------------
+
+diag() {
+	local line
+	printf '%s\n' "$*" | while IFS= read -r line; do
+		echo "# $line" | tee -a "$RESULTS"
+	done
+}
+FAILED=0
+ok() { echo "ok - $*" | tee -a "$RESULTS"; }
+not_ok() {
+	FAILED=$((FAILED + 1))
+	echo "not ok - $*" | tee -a "$RESULTS"
+}
+
+# finish: the stage's exit status, 1 if any check failed.
+finish() { exit $((FAILED > 0)); }
+
+# check DESC CMD...: passes when the command succeeds.
+check() {
+	local desc=$1
+	shift
+	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# is DESC GOT WANT
+is() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		diag "got:  '$2'"
+		diag "want: '$3'"
+	fi
+}
+
+# contains DESC TEXT NEEDLE
+contains() {
+	case $2 in
+	*"$3"*) ok "$1" ;;
+	*) not_ok "$1"; diag "'$3' not found in:"; diag "$2" ;;
+	esac
+}
+
+# ---- time ---------------------------------------------------------------
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# ---- helpers ------------------------------------------------------------
+
+# start_helper VAR NAME BINARY SOCK [ARG...]: run a helper in the
+# foreground (in the background of this shell) with stderr in
+# $LOGS/NAME.err; its PID goes into VAR. Waits until it answers.
+start_helper() {
+	local var=$1 name=$2 bin=$3 sock=$4 pid
+	shift 4
+	rm -f "$sock"
+	"$bin" -k "$sock" "$@" 2>>"$LOGS/$name.err" &
+	pid=$!
+	STARTED="$STARTED $pid"
+	printf -v "$var" '%s' "$pid"
+	wait_socket "$sock"
+}
+
+# wait_socket SOCK [SECONDS]: until a helper completes the feature exchange.
+wait_socket() {
+	local tries=$((${2:-20} * 10))
+	while ! "$CLIENT" -k "$1" -t 1000 handshake >/dev/null 2>&1; do
+		tries=$((tries - 1))
+		[ "$tries" -le 0 ] && return 1
+		sleep 0.1
+	done
+}
+
+# alive PID: running and not a zombie.
+alive() {
+	local state
+	[ -r "/proc/$1/stat" ] || return 1
+	state=$(sed 's/^.*) \(.\).*$/\1/' "/proc/$1/stat" 2>/dev/null)
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
+# wait_exit PID SECONDS: wait for our child PID to exit; its status goes
+# into EXIT_STATUS ("timeout" if it did not exit in time).
+wait_exit() {
+	local tries=$(($2 * 10))
+	while alive "$1"; do
+		tries=$((tries - 1))
+		if [ "$tries" -le 0 ]; then
+			EXIT_STATUS=timeout
+			return 1
+		fi
+		sleep 0.1
+	done
+	wait "$1" 2>/dev/null
+	EXIT_STATUS=$?
+}
+
+# stop_helper PID: SIGTERM and wait (status in EXIT_STATUS).
+stop_helper() {
+	kill -TERM "$1" 2>/dev/null
+	wait_exit "$1" 20 || kill -KILL "$1" 2>/dev/null
+}
+
+# ---- the protocol client ------------------------------------------------
+
+# pr SOCK ARG...: one prh-client call; output in OUT, exit status in RC.
+# Every call is logged with its full output.
+pr() {
+	local sock=$1
+	shift
+	OUT=$("$CLIENT" -k "$sock" -t 20000 "$@" 2>&1)
+	RC=$?
+	{
+		echo "\$ prh-client $* (exit $RC)"
+		printf '%s\n' "$OUT"
+	} >&2
+}
+
+# field NAME: a "NAME: value" line of the last reply.
+field() { printf '%s\n' "$OUT" | sed -n "s/^$1: //p" | head -n 1; }
+
+# status_of: "0x00" etc. of the last reply.
+status_of() { field status | cut -d' ' -f1; }
+
+# sense_triple: "K/AA/QQ" of the last reply, from the decoded line.
+sense_triple() {
+	printf '%s\n' "$OUT" |
+		sed -n 's/^sense key: 0x\(.\) asc: 0x\(..\) ascq: 0x\(..\).*/\1\/\2\/\3/p' |
+		head -n 1
+}
+
+# keys_of: the decoded keys of a READ KEYS reply, space-separated.
+keys_of() { printf '%s\n' "$OUT" | sed -n 's/^key: 0x0*//p' | tr '\n' ' ' | sed 's/ $//'; }
+
+# expect DESC STATUS [K/AA/QQ]: the last reply came, with this status (and
+# sense); prints the reply on failure.
+expect() {
+	local desc=$1 want=$2 want_sense=${3:-} got got_sense
+	got=$(status_of)
+	got_sense=$(sense_triple)
+	if [ "$RC" -eq 0 ] && [ "$got" = "$want" ] &&
+		{ [ -z "$want_sense" ] || [ "$got_sense" = "$want_sense" ]; }; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		diag "want status $want${want_sense:+ sense $want_sense}; client exit $RC, reply:"
+		diag "$OUT"
+	fi
+}
+
+# hex_zeros N: N zero bytes as " 00 00 ..." (prh-client's hex format).
+hex_zeros() {
+	local i z=""
+	for ((i = 0; i < $1; i++)); do z="$z 00"; done
+	printf '%s' "$z"
+}
