@@ -55,6 +55,11 @@ mount -t sysfs sysfs $R/sys
 mount -t devtmpfs devtmpfs $R/dev
 mount -t configfs configfs $R/sys/kernel/config
 mkdir -p $R/dev/shm $R/dev/pts
+# What udev would add: bash's process substitution needs /dev/fd.
+ln -s /proc/self/fd $R/dev/fd
+ln -s /proc/self/fd/0 $R/dev/stdin
+ln -s /proc/self/fd/1 $R/dev/stdout
+ln -s /proc/self/fd/2 $R/dev/stderr
 mount -t tmpfs tmpfs $R/dev/shm
 mount -t devpts devpts $R/dev/pts
 for d in tmp run var/tmp root; do
