@@ -109,7 +109,7 @@ sequence() {
 	step "raw: PR IN service action 0x1f" raw features \
 		"sendfd $P1G $(pr_in_cdb 31 8)" 'recv 104' shut-wr expect-eof
 	step "raw: PR OUT service action 0x08" raw features \
-		"sendfd $P2 $(pr_out_cdb 8 0 24)$(param 3333 0)" 'recv 104' shut-wr expect-eof
+		"sendfd $P1 $(pr_out_cdb 8 0 24)$(param 3333 0)" 'recv 104' shut-wr expect-eof
 	step "raw: RESERVE with the type in the CDB" raw features \
 		"sendfd $P1 $(pr_out_cdb 1 1 24)$(param 3333 0)" 'recv 104' shut-wr expect-eof
 	step "REGISTER path2 again" -S 2222 register "$P2"
