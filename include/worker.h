@@ -8,10 +8,13 @@
 
 #include "conn.h"
 
-/* Bounds of the pool. Threads are added when a request finds none idle:
- * each hung device holds one thread, and the rest keep serving. */
-#define WORKERS_MIN 1
+/* Bounds of the pool. WORKERS_MIN threads always run; a thread busy with
+ * one request for WORKERS_STUCK_MS counts as stuck on a slow device, and
+ * while requests wait with fewer than WORKERS_MIN threads not stuck,
+ * another starts: each hung device holds a thread, the rest keep serving. */
+#define WORKERS_MIN 2
 #define WORKERS_MAX 64
+#define WORKERS_STUCK_MS 20
 /* An extra thread idle this long exits. */
 #define WORKERS_IDLE_EXIT_S 60
 
@@ -25,10 +28,18 @@ struct workers;
  */
 struct workers *workers_start(int wake_fd);
 
-/* Queue a connection in CONN_EXECUTING. The worker runs the command,
- * closes the device fd, writes as much of the reply as the socket takes
- * (sparing the loop a wake-up on the common path) and hands it back. */
-void workers_submit(struct workers *w, struct conn *c);
+/* Queue connections in CONN_EXECUTING, linked through their next field
+ * from head to tail (count of them), with one lock round trip. A worker
+ * runs each command, closes the device fd, writes as much of the reply as
+ * the socket takes (sparing the loop a wake-up on the common path) and
+ * hands the connection back. */
+void workers_submit(struct workers *w, struct conn *head, struct conn *tail,
+                    unsigned count);
+
+/* Start a thread if requests wait behind stuck ones (loop thread, every
+ * pass). Returns -1 when nothing waits, or the number of milliseconds
+ * after which the loop should call again. */
+int workers_maintain(struct workers *w);
 
 /* Take every connection handed back since the last call (loop thread).
  * Their state is CONN_RECV_CDB (reply written), CONN_SEND_REPLY (rest of

@@ -60,6 +60,9 @@ struct server {
 	bool accept_starved;           /* listener paused: out of fds */
 	uint64_t accept_retry_ms;
 	uint64_t drain_deadline_ms;
+	/* Requests completed in this loop iteration, submitted together. */
+	struct conn *submit_head, *submit_tail;
+	unsigned n_submit;
 };
 
 static uint64_t
@@ -156,7 +159,13 @@ apply(struct server *s, struct conn *c, enum conn_next next)
 		break;
 	case CONN_NEXT_EXECUTE:
 		pfd->fd = -1;
-		workers_submit(s->workers, c);
+		c->next = NULL;
+		if (s->submit_tail != NULL)
+			s->submit_tail->next = c;
+		else
+			s->submit_head = c;
+		s->submit_tail = c;
+		s->n_submit++;
 		break;
 	case CONN_NEXT_CLOSE:
 		close_conn(s, c);
@@ -271,8 +280,11 @@ static int
 poll_timeout(struct server *s)
 {
 	uint64_t now = now_ms(), until = UINT64_MAX;
+	int workers_ms = workers_maintain(s->workers);
 
-	if (s->accept_starved)
+	if (workers_ms >= 0)
+		until = now + (uint64_t)workers_ms;
+	if (s->accept_starved && s->accept_retry_ms < until)
 		until = s->accept_retry_ms;
 	if (s->stopping && s->drain_deadline_ms < until)
 		until = s->drain_deadline_ms;
@@ -395,6 +407,12 @@ server_run(struct server *s)
 				continue;
 			pfd->revents = 0;
 			apply(s, c, conn_advance(c, get_buffer, s));
+		}
+		/* One hand-over for every request this pass completed. */
+		if (s->n_submit > 0) {
+			workers_submit(s->workers, s->submit_head, s->submit_tail, s->n_submit);
+			s->submit_head = s->submit_tail = NULL;
+			s->n_submit = 0;
 		}
 		check_timers(s);
 	}

@@ -1,17 +1,27 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * worker.c: owns the worker threads and the two queues between them and
- * the poll() loop: requests in (FIFO), finished connections out. A thread
- * runs one request at a time, start to finish: device checks and SG_IO
- * (sgio.c), closing the device fd, encoding the reply (proto.c) and
+ * the poll() loop: requests in (FIFO, under a mutex, handed over in
+ * batches), finished connections out (a lock-free stack).
+ *
+ * A thread runs one request at a time, start to finish: device checks and
+ * SG_IO (sgio.c), closing the device fd, encoding the reply (proto.c) and
  * writing it (conn.c). Writing here rather than in the loop keeps the
  * common path to three wake-ups: client to loop, loop to worker, worker to
- * client. The pool grows when requests outnumber idle threads, so a hung
- * device holds one thread and never the others' requests.
+ * client; the loop is woken for a finished connection only when the stack
+ * was empty, so under load one wake-up collects many.
+ *
+ * Sizing: WORKERS_MIN threads always run. A thread busy with one request
+ * for WORKERS_STUCK_MS is taken to be stuck on a slow device; whenever
+ * requests are waiting and fewer than WORKERS_MIN threads are not stuck,
+ * another thread starts (up to WORKERS_MAX). So a hung LUN holds threads,
+ * never the other clients' requests, and a fast load does not inflate the
+ * pool. Threads beyond the minimum exit after WORKERS_IDLE_EXIT_S idle.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,23 +36,26 @@
 #include "trace.h"
 #include "worker.h"
 
-/* One thread's bookkeeping: threads are joined by whoever reuses the slot
+/* One thread's bookkeeping. Threads are joined by whoever reuses the slot
  * or by workers_stop(), so no thread is ever left unjoined. */
 struct worker_slot {
 	struct workers *pool;
 	pthread_t thread;
-	bool used;          /* a thread was started in this slot */
-	bool exited;        /* it has returned and waits to be joined */
+	bool used;                      /* a thread was started in this slot */
+	bool exited;                    /* it returned and waits to be joined */
+	_Atomic uint64_t busy_since_ns; /* start of its request, 0 when idle */
 };
 
 struct workers {
 	pthread_mutex_t lock;
-	pthread_cond_t work_ready;     /* queue not empty, or stopping */
+	pthread_cond_t work_ready;      /* queue not empty, or stopping */
 	struct conn *queue_head, *queue_tail;
 	unsigned n_queued;
-	struct conn *done;             /* handed back, any order */
+	atomic_uint queued_hint;        /* n_queued, readable without the lock */
+	_Atomic(struct conn *) done;    /* handed back, any order (lock-free) */
 	unsigned n_threads;
-	unsigned n_idle;
+	unsigned n_idle;                /* waiting for work */
+	unsigned n_starting;            /* created, not yet looking for work */
 	bool stopping;
 	bool spawn_failed_logged;
 	int wake_fd;
@@ -103,9 +116,25 @@ wake_loop(int fd)
 	}
 }
 
+/* Push onto the done stack; wake the loop only if the stack was empty (a
+ * non-empty stack means a wake-up is already on its way). */
+static void
+hand_back(struct workers *w, struct conn *c)
+{
+	struct conn *head = atomic_load_explicit(&w->done, memory_order_relaxed);
+
+	do {
+		c->next = head;
+	} while (!atomic_compare_exchange_weak_explicit(&w->done, &head, c,
+	                                                memory_order_release,
+	                                                memory_order_relaxed));
+	if (head == NULL)
+		wake_loop(w->wake_fd);
+}
+
 static void *worker_main(void *arg);
 
-/* Called with the lock held. */
+/* Start one more thread. Called with the lock held. */
 static void
 spawn(struct workers *w)
 {
@@ -127,6 +156,7 @@ spawn(struct workers *w)
 	slot->pool = w;
 	slot->used = false;
 	slot->exited = false;
+	atomic_store(&slot->busy_since_ns, 0);
 	/* Start with every signal blocked: stop signals belong to the loop's
 	 * self-pipe, and one arriving mid-SG_IO could interrupt the command. */
 	sigfillset(&all);
@@ -141,6 +171,44 @@ spawn(struct workers *w)
 	}
 	slot->used = true;
 	w->n_threads++;
+	w->n_starting++;
+}
+
+/* Threads busy on one request for WORKERS_STUCK_MS. Lock held. */
+static unsigned
+count_stuck(struct workers *w, uint64_t now)
+{
+	uint64_t limit = (uint64_t)WORKERS_STUCK_MS * 1000000u;
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < WORKERS_MAX; i++) {
+		uint64_t since;
+
+		if (!w->slots[i].used || w->slots[i].exited)
+			continue;
+		since = atomic_load(&w->slots[i].busy_since_ns);
+		if (since != 0 && now - since >= limit)
+			n++;
+	}
+	return n;
+}
+
+/* Keep WORKERS_MIN threads that are not stuck while work waits. Lock held. */
+static void
+grow_if_stuck(struct workers *w)
+{
+	unsigned stuck;
+
+	if (w->n_queued == 0 || w->n_idle + w->n_starting >= w->n_queued)
+		return;
+	stuck = count_stuck(w, now_ns());
+	while (w->n_threads - stuck < WORKERS_MIN && w->n_threads < WORKERS_MAX) {
+		unsigned before = w->n_threads;
+
+		spawn(w);
+		if (w->n_threads == before)
+			break;
+	}
 }
 
 static void
@@ -157,6 +225,7 @@ worker_main(void *arg)
 	struct workers *w = slot->pool;
 
 	pthread_mutex_lock(&w->lock);
+	w->n_starting--;
 	for (;;) {
 		struct conn *c;
 
@@ -183,14 +252,15 @@ worker_main(void *arg)
 		if (w->queue_head == NULL)
 			w->queue_tail = NULL;
 		w->n_queued--;
+		atomic_store_explicit(&w->queued_hint, w->n_queued, memory_order_relaxed);
+		atomic_store(&slot->busy_since_ns, now_ns());
 		pthread_mutex_unlock(&w->lock);
 
 		serve(c);
+		atomic_store(&slot->busy_since_ns, 0);
+		hand_back(w, c);
 
 		pthread_mutex_lock(&w->lock);
-		c->next = w->done;
-		w->done = c;
-		wake_loop(w->wake_fd);
 	}
 out:
 	w->n_threads--;
@@ -222,42 +292,55 @@ workers_start(int wake_fd)
 	pthread_mutex_unlock(&w->lock);
 	if (w->n_threads < WORKERS_MIN) {
 		log_error("cannot start worker threads");
-		free(w);
+		workers_stop(w);
 		return NULL;
 	}
 	return w;
 }
 
 void
-workers_submit(struct workers *w, struct conn *c)
+workers_submit(struct workers *w, struct conn *head, struct conn *tail,
+               unsigned count)
 {
-	c->started_ns = now_ns();
-	c->next = NULL;
+	uint64_t now = now_ns();
+
+	for (struct conn *c = head; c != NULL; c = c->next)
+		c->started_ns = now;
+	tail->next = NULL;
 	pthread_mutex_lock(&w->lock);
 	if (w->queue_tail != NULL)
-		w->queue_tail->next = c;
+		w->queue_tail->next = head;
 	else
-		w->queue_head = c;
-	w->queue_tail = c;
-	w->n_queued++;
-	/* Idle threads already woken still count as idle until they take a
-	 * request, so compare with what is queued, not with zero. */
-	if (w->n_queued > w->n_idle && w->n_threads < WORKERS_MAX)
-		spawn(w);
-	pthread_cond_signal(&w->work_ready);
+		w->queue_head = head;
+	w->queue_tail = tail;
+	w->n_queued += count;
+	atomic_store_explicit(&w->queued_hint, w->n_queued, memory_order_relaxed);
+	grow_if_stuck(w);
+	if (count > 1)
+		pthread_cond_broadcast(&w->work_ready);
+	else
+		pthread_cond_signal(&w->work_ready);
 	pthread_mutex_unlock(&w->lock);
+}
+
+int
+workers_maintain(struct workers *w)
+{
+	/* The common case, nothing waiting, costs one atomic load. */
+	if (atomic_load_explicit(&w->queued_hint, memory_order_relaxed) == 0)
+		return -1;
+	pthread_mutex_lock(&w->lock);
+	grow_if_stuck(w);
+	pthread_mutex_unlock(&w->lock);
+	return WORKERS_STUCK_MS;
 }
 
 struct conn *
 workers_collect(struct workers *w)
 {
-	struct conn *list;
-
-	pthread_mutex_lock(&w->lock);
-	list = w->done;
-	w->done = NULL;
-	pthread_mutex_unlock(&w->lock);
-	return list;
+	/* Acquire pairs with the release in hand_back: each connection's
+	 * state, as its worker left it, is visible here. */
+	return atomic_exchange_explicit(&w->done, NULL, memory_order_acquire);
 }
 
 unsigned

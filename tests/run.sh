@@ -13,6 +13,8 @@
 #              machine, PRH_FUZZ_SECONDS (default 60)
 #   vm/        tests/vm/run.sh: real SCSI in a TCG guest
 #
+# PRH_FLAVOUR tells the tests which suite runs them (empty: the release
+# build); checks of memory use apply to the release build only.
 # A program that crashes, exits non-zero without a failing check, or prints
 # fewer checks than its plan counts as one more failure, as does any report
 # a sanitizer or valgrind wrote. Exit status 0 only if nothing failed.
@@ -108,9 +110,10 @@ run_suite "$build" "" yes ""
 # to ptrace the process, which a helper that changed uid may not allow.
 # Excluded: t_build and t_sandbox check the static, sandboxed release
 # binary, which this build deliberately is not.
-if [ -x "$build/asan/qemu-pr-helper" ] && selected "asan/"; then
+if [ -x "$build/asan/qemu-pr-helper" ]; then
 	rm -rf "$build/asan/reports"
 	mkdir -p "$build/asan/reports"
+	PRH_FLAVOUR=asan \
 	ASAN_OPTIONS="detect_leaks=0:log_path=$build/asan/reports/asan" \
 	UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$build/asan/reports/ubsan" \
 		run_suite "$build/asan" "asan/" yes "t_build t_sandbox"
@@ -119,9 +122,10 @@ fi
 
 # valgrind memcheck over the integration tests (t_ioctl attaches strace,
 # which cannot trace a process valgrind runs).
-if [ -x "$build/valgrind-run/qemu-pr-helper" ] && selected "valgrind/"; then
+if [ -x "$build/valgrind-run/qemu-pr-helper" ]; then
 	rm -f "$build/valgrind-run/valgrind-logs"/*
-	run_suite "$build/valgrind-run" "valgrind/" no "t_build t_sandbox t_ioctl"
+	PRH_FLAVOUR=valgrind \
+		run_suite "$build/valgrind-run" "valgrind/" no "t_build t_sandbox t_ioctl"
 	report_logs "valgrind" "$build/valgrind-run/valgrind-logs"
 fi
 

@@ -23,10 +23,18 @@ base=$(open_fds "$H")
 settle() {
 	# Closes reach the helper asynchronously; give the loop a moment.
 	tries=40
-	while [ "$(open_fds "$H")" != "$base" ] && [ $tries -gt 0 ]; do
+	while [ "$(open_fds "$H")" -gt "$base" ] && [ $tries -gt 0 ]; do
 		sleep 0.05
 		tries=$((tries - 1))
 	done
+}
+
+# no_more_fds DESCRIPTION: the helper holds no more fds than at the start
+# (sanitizer runtimes may close one of their own in between).
+no_more_fds() {
+	now=$(open_fds "$H")
+	if [ "$now" -le "$base" ]; then ok "$1 ($now fds, baseline $base)"
+	else not_ok "$1 ($now fds, baseline $base)"; fi
 }
 
 # A PR OUT request: feature word, CDB (fd attached), 24 parameter bytes.
@@ -54,7 +62,7 @@ while [ $k -le 44 ]; do
 done
 settle
 check "45 clients that left at every byte offset of a request: alive" alive "$H"
-is "and holding only its baseline fds" "$(open_fds "$H")" "$base"
+no_more_fds "and holding only its baseline fds"
 out=$("$CLIENT" -k "$S" read-keys "$F")
 contains "and serving" "$out" "status: 0x02"
 
@@ -67,7 +75,7 @@ while [ $i -lt 20 ]; do
 done
 settle
 check "20 clients gone in the middle of a large reply: alive" alive "$H"
-is "baseline fds" "$(open_fds "$H")" "$base"
+no_more_fds "baseline fds"
 out=$("$CLIENT" -k "$S" -a 300 read-keys "$T/dev")
 contains "a PR IN with data still works" "$out" "status: 0x00 GOOD"
 contains "its payload is cut to the allocation length" "$out" "size: 300"
@@ -80,11 +88,15 @@ failures=$("$TOOL" churn "$S" 20000)
 settle
 is "20000 connect/close cycles: no client failed" "$failures" 0
 check "the helper is alive" alive "$H"
-is "baseline fds" "$(open_fds "$H")" "$base"
+no_more_fds "baseline fds"
 rss_after=$(proc_field "$H" VmRSS)
 diag "RSS before churn: $rss_before, after: $rss_after"
-check "RSS did not grow by more than 256 kB ($rss_before -> $rss_after)" \
-	test $(( ${rss_after% kB} - ${rss_before% kB} )) -lt 256
+# Memory is judged on the release build: ASan keeps freed memory in
+# quarantine and valgrind has its own heap.
+if [ -z "${PRH_FLAVOUR:-}" ]; then
+	check "RSS did not grow by more than 256 kB ($rss_before -> $rss_after)" \
+		test $(( ${rss_after% kB} - ${rss_before% kB} )) -lt 256
+fi
 
 # A long run of requests: memory flat.
 "$CLIENT" -k "$S" -q -n 5000 read-keys "$F" >/dev/null
@@ -93,9 +105,11 @@ rss_warm=$(proc_field "$H" VmRSS)
 "$CLIENT" -k "$S" -q -n 20000 -a 8192 read-keys "$T/dev" >/dev/null
 rss_long=$(proc_field "$H" VmRSS)
 diag "RSS after 5k requests: $rss_warm, after 75k more: $rss_long"
-check "RSS flat over 75000 more requests ($rss_warm -> $rss_long)" \
-	test $(( ${rss_long% kB} - ${rss_warm% kB} )) -lt 64
-is "baseline fds" "$(open_fds "$H")" "$base"
+if [ -z "${PRH_FLAVOUR:-}" ]; then
+	check "RSS flat over 75000 more requests ($rss_warm -> $rss_long)" \
+		test $(( ${rss_long% kB} - ${rss_warm% kB} )) -lt 64
+fi
+no_more_fds "baseline fds"
 
 stop "$H" TERM
 is "exit 0" "$EXIT_STATUS" 0
