@@ -13,7 +13,7 @@
 # (the command line also has panic=-1 and QEMU -no-reboot).
 
 /bin/busybox --install -s /bin
-export PATH=/bin
+export PATH=/bin:/usr/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
