@@ -15,6 +15,10 @@
 #define WORKERS_MIN 2
 #define WORKERS_MAX 64
 #define WORKERS_STUCK_MS 20
+/* After a reply, at most WORKERS_LINGER_MAX threads watch their client
+ * this long for its next request, when nothing else waits. */
+#define WORKERS_LINGER_MS 1
+#define WORKERS_LINGER_MAX 1
 /* An extra thread idle this long exits. */
 #define WORKERS_IDLE_EXIT_S 60
 
@@ -41,9 +45,13 @@ void workers_submit(struct workers *w, struct conn *head, struct conn *tail,
  * after which the loop should call again. */
 int workers_maintain(struct workers *w);
 
+/* The loop is stopping: threads read no new request from now on. */
+void workers_quiesce(struct workers *w);
+
 /* Take every connection handed back since the last call (loop thread).
- * Their state is CONN_RECV_CDB (reply written), CONN_SEND_REPLY (rest of
- * the reply pending) or CONN_CLOSING. */
+ * Their state is CONN_RECV_CDB or CONN_RECV_PARAMS (waiting for input:
+ * the reply was written, maybe part of a next request read),
+ * CONN_SEND_REPLY (rest of the reply pending) or CONN_CLOSING. */
 struct conn *workers_collect(struct workers *w);
 
 /* Number of threads now (for logs and tests). */

@@ -243,6 +243,7 @@ collect_completions(struct server *s)
 		c->next = NULL;
 		switch (c->state) {
 		case CONN_RECV_CDB:
+		case CONN_RECV_PARAMS:
 			apply(s, c, CONN_NEXT_READ);
 			break;
 		case CONN_SEND_REPLY:
@@ -262,6 +263,7 @@ begin_stop(struct server *s, int signo)
 {
 	log_info("signal %d: stopping", signo);
 	s->stopping = true;
+	workers_quiesce(s->workers);
 	s->drain_deadline_ms = now_ms() + SERVER_STOP_DRAIN_S * 1000u;
 	sock_close(s->listener);
 	update_listener_poll(s);

@@ -11,6 +11,14 @@
  * client; the loop is woken for a finished connection only when the stack
  * was empty, so under load one wake-up collects many.
  *
+ * Lingering: a thread that has just answered a client, when no other work
+ * waits, keeps watching that connection for WORKERS_LINGER_MS before
+ * handing it back. A client that sends its next request at once (the
+ * usual pattern of a guest issuing several commands) is then served with
+ * two wake-ups, client to worker and worker to client, as by a server
+ * with no threads at all. At most WORKERS_LINGER_MAX threads linger, so
+ * the others stay free for the queue.
+ *
  * Sizing: WORKERS_MIN threads always run. A thread busy with one request
  * for WORKERS_STUCK_MS is taken to be stuck on a slow device; whenever
  * requests are waiting and fewer than WORKERS_MIN threads are not stuck,
@@ -19,6 +27,7 @@
  * pool. Threads beyond the minimum exit after WORKERS_IDLE_EXIT_S idle.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -57,6 +66,8 @@ struct workers {
 	unsigned n_idle;                /* waiting for work */
 	unsigned n_starting;            /* created, not yet looking for work */
 	bool stopping;
+	atomic_bool quiescing;          /* the loop is stopping: read nothing new */
+	atomic_uint n_lingering;
 	bool spawn_failed_logged;
 	int wake_fd;
 	struct worker_slot slots[WORKERS_MAX];
@@ -211,6 +222,47 @@ grow_if_stuck(struct workers *w)
 	}
 }
 
+/* Request buffers for requests a lingering thread reads; the loop returns
+ * them to its pool (or to malloc) like its own. */
+static uint8_t *
+linger_buffer(void *ctx)
+{
+	(void)ctx;
+	return malloc(PRH_MAX_DATA);
+}
+
+/*
+ * After a reply: if nothing else waits, watch this connection a moment
+ * for its next request. Returns true when a request is complete and
+ * ready to serve; otherwise the connection goes back to the loop in the
+ * state it is in.
+ */
+static bool
+linger(struct workers *w, struct conn *c)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	unsigned n;
+	int r;
+
+	if (c->state != CONN_RECV_CDB ||
+	    atomic_load_explicit(&w->queued_hint, memory_order_relaxed) != 0 ||
+	    atomic_load(&w->quiescing))
+		return false;
+	n = atomic_load(&w->n_lingering);
+	do {
+		if (n >= WORKERS_LINGER_MAX)
+			return false;
+	} while (!atomic_compare_exchange_weak(&w->n_lingering, &n, n + 1));
+	r = poll(&pfd, 1, WORKERS_LINGER_MS);
+	atomic_fetch_sub(&w->n_lingering, 1);
+	if (r <= 0 || atomic_load(&w->quiescing))
+		return false;
+	if (conn_advance(c, linger_buffer, NULL) != CONN_NEXT_EXECUTE)
+		return false;
+	c->started_ns = now_ns();
+	return true;
+}
+
 static void
 deadline_in(struct timespec *ts, unsigned seconds)
 {
@@ -257,6 +309,10 @@ worker_main(void *arg)
 		pthread_mutex_unlock(&w->lock);
 
 		serve(c);
+		while (linger(w, c)) {
+			atomic_store(&slot->busy_since_ns, now_ns());
+			serve(c);
+		}
 		atomic_store(&slot->busy_since_ns, 0);
 		hand_back(w, c);
 
@@ -333,6 +389,12 @@ workers_maintain(struct workers *w)
 	grow_if_stuck(w);
 	pthread_mutex_unlock(&w->lock);
 	return WORKERS_STUCK_MS;
+}
+
+void
+workers_quiesce(struct workers *w)
+{
+	atomic_store(&w->quiescing, true);
 }
 
 struct conn *
