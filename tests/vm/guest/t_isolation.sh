@@ -67,7 +67,7 @@ fast_round() {
 pr "$S" read-keys "$SD_BLK"
 expect "scsi_debug answers PR IN at once with its own 05/20/00 (no PR support)" 0x02 5/20/00
 fast_round "baseline"
-diag "latency, no request stuck: per client (with process start) $(stats $LAT); per request on one connection $(printf "%d.%02d" $((RT_MS / 50)) $((RT_MS * 2 % 100))) ms (including process start)"
+diag "latency, no request stuck: per client (with process start) $(stats $LAT); per request on one connection $(printf "%d.%02d" $((RT_MS / 50)) $((RT_MS * 2 % 100))) ms (50 requests, one client process)"
 
 # ---- hold it: two requests stuck, on the block and the sg node -------------
 echo 0x8000 >"$SDEBUG/opts"
@@ -86,7 +86,7 @@ is "two requests stuck in the kernel on the slow device (two helper threads in S
 	"$(in_ioctl "$H")" 2
 
 fast_round "while two are stuck"
-diag "latency, two requests stuck: per client (with process start) $(stats $LAT); per request on one connection $(printf "%d.%02d" $((RT_MS / 50)) $((RT_MS * 2 % 100))) ms (including process start)"
+diag "latency, two requests stuck: per client (with process start) $(stats $LAT); per request on one connection $(printf "%d.%02d" $((RT_MS / 50)) $((RT_MS * 2 % 100))) ms (50 requests, one client process)"
 
 # Concurrent clients, 25 requests each on one connection.
 t=$(now_ms)
