@@ -25,8 +25,17 @@ say() { echo "kernel.sh: $*" >&2; }
 
 # The metapackage names the current ABI's package, e.g.
 # linux-image-amd64 -> linux-image-6.1.0-56-amd64.
-pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-	sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n 1)
+resolve() {
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n 1
+}
+pkg=$(resolve)
+if [ -z "$pkg" ] && ! ls "$cache"/*-amd64/vmlinux >/dev/null 2>&1; then
+	# A fresh machine may have no package lists yet.
+	say "apt-cache knows no linux-image-amd64: apt-get update"
+	DEBIAN_FRONTEND=noninteractive apt-get update -q -o DPkg::Lock::Timeout=600 >&2 || true
+	pkg=$(resolve)
+fi
 if [ -z "$pkg" ]; then
 	# No package lists, or no network: fall back to the newest cached tree.
 	rel=$(ls "$cache" 2>/dev/null | grep -- '-amd64$' | sort -V | tail -n 1)

@@ -14,7 +14,7 @@ RESULTS=$RUN/results.tap
 mkdir -p "$RUN/logs"
 
 # name:limit in seconds. "lio" creates the LUNs the others use.
-LIMITS="lio:90 actions:120 differential:150 isolation:120 qemu:360"
+LIMITS="lio:90 actions:150 differential:150 isolation:120 qemu:330"
 # The host may select stages (PRH_VM_STAGES, for development); lio always
 # runs first.
 STAGES=""

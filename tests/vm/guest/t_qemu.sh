@@ -31,7 +31,7 @@ start_helper H l2-helper1 "$OURS" "$S" -v -T "prh_*,file=$T1" ||
 rm -f "$CTL.in" "$CTL.out"
 mkfifo "$CTL.in" "$CTL.out"
 t_boot=$(now_ms)
-timeout -k 5 330 qemu-system-x86_64 -M pc -accel tcg -cpu max -smp 1 -m 256 \
+timeout -k 5 300 qemu-system-x86_64 -M pc -accel tcg -cpu max -smp 1 -m 256 \
 	-nodefaults -display none -no-reboot \
 	-serial "file:$LOGS/l2-console.log" -serial "pipe:$CTL" \
 	-kernel "$VMLINUX" -initrd "$L2_INITRD" \
@@ -86,7 +86,7 @@ l2() {
 	fi
 }
 
-if ! l2_read_until "@@ready" 280; then
+if ! l2_read_until "@@ready" 240; then
 	not_ok "the nested guest boots and its agent answers"
 	diag "QEMU: $(tail -n 5 "$LOGS/l2-qemu.log")"
 	diag "console: $(tail -n 15 "$LOGS/l2-console.log")"
