@@ -202,7 +202,7 @@ for ((i = 1; i <= N; i++)); do
 		ok "same bytes: $name"
 	elif only_uninit_sense "$Q/$i.out" "$O/$i.out"; then
 		n_a25=$((n_a25 + 1))
-		ok "same bytes but QEMU's uninitialised sense bytes 18-95 (spec A.2 #5): $name"
+		ok "same bytes but QEMU's uninitialised sense bytes 18-95 (spec A.2 item 5): $name"
 		diag "step $i, QEMU's helper (<) vs ours (>), the accepted difference:"
 		diag "$(hexdiff "$Q/$i.out" "$O/$i.out")"
 	else
@@ -213,7 +213,7 @@ for ((i = 1; i <= N; i++)); do
 	fi
 done
 is "every step got a complete reply (not two identical failures)" "$n_noreply" 0
-diag "differences: $n_diff of $N steps, plus $n_a25 accepted as spec A.2 #5 (transcripts in logs/diff-qemu and logs/diff-ours)"
+diag "differences: $n_diff of $N steps, plus $n_a25 accepted as spec A.2 item 5 (transcripts in logs/diff-qemu and logs/diff-ours)"
 
 stop_helper "$HQ"
 is "QEMU's helper exits 0 on SIGTERM" "$EXIT_STATUS" 0
