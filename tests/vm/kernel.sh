@@ -38,7 +38,7 @@ if [ -z "$pkg" ] && ! ls "$cache"/*-amd64/vmlinux >/dev/null 2>&1; then
 fi
 if [ -z "$pkg" ]; then
 	# No package lists, or no network: fall back to the newest cached tree.
-	rel=$(ls "$cache" 2>/dev/null | grep -- '-amd64$' | sort -V | tail -n 1)
+	rel=$(for d in "$cache"/*-amd64; do [ -f "$d/vmlinux" ] && basename "$d"; done | sort -V | tail -n 1)
 	if [ -n "$rel" ] && [ -f "$cache/$rel/vmlinux" ]; then
 		say "apt-cache knows no linux-image-amd64; using cached $rel"
 		echo "$rel"

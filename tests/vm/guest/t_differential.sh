@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
 # Stage "differential": one scripted sequence of PR commands, sent through
-# Debian's /usr/bin/qemu-pr-helper (QEMU 7.2) to LUN "DQ", then through ours
-# to LUN "DO". The two LUNs are created identically and fresh (same
+# Debian's /usr/bin/qemu-pr-helper (QEMU 7.2) to LUN "DREF", then through ours
+# to LUN "DOURS". The two LUNs are created identically and fresh (same
 # initiator names, same relative port ids, PRgeneration 0), which is how the
 # PR state is "reset" between the runs: LIO never resets PRgeneration, and
 # its READ FULL STATUS data names the initiator ports, so a reused LUN could
@@ -138,9 +138,9 @@ run_sequence() {
 }
 
 t0=$(now_ms)
-run_sequence "$QS" "$Q" DQ
+run_sequence "$QS" "$Q" DREF
 t1=$(now_ms)
-run_sequence "$OS" "$O" DO
+run_sequence "$OS" "$O" DOURS
 t2=$(now_ms)
 diag "sequence of $N steps: QEMU's helper $((t1 - t0)) ms, ours $((t2 - t1)) ms"
 

@@ -4,11 +4,11 @@
 # Stage "lio": the SCSI targets every later stage uses, one fresh LUN (with
 # two nexuses) per purpose so that no stage inherits another's PR state,
 # unit attentions or PRgeneration:
-#   ACT  service actions and conflicts (t_actions.sh)
-#   DQ   the differential run through QEMU's helper (t_differential.sh)
-#   DO   the same run through ours, on an identical fresh LUN
-#   ISO  the fast LUN of the isolation test (t_isolation.sh)
-#   L2   the nested QEMU's disk (t_qemu.sh)
+#   ACT    service actions and conflicts (t_actions.sh)
+#   DREF   the differential run through QEMU's helper (t_differential.sh)
+#   DOURS  the same run through ours, on an identical fresh LUN
+#   ISO    the fast LUN of the isolation test (t_isolation.sh)
+#   L2     the nested QEMU's disk (t_qemu.sh)
 # plus the scsi_debug disk loaded by /init (SD_BLK, SD_SG), the slow device.
 # Writes their device variables to $RUN/lio.env.
 
@@ -20,14 +20,14 @@ check "LIO database root set to a writable directory" \
 	test "$(cat "$CFS/dbroot")" = /run/target
 
 i=1
-for set in ACT DQ DO ISO L2; do
+for set in ACT DREF DOURS ISO L2; do
 	lio_make_set "$set" "$i"
 	i=$((i + 1))
 done
 diag "LIO: 5 ramdisk LUNs x 2 tcm_loop nexuses in $(($(now_ms) - t0)) ms"
 
 n_ok=0
-for set in ACT DQ DO ISO L2; do
+for set in ACT DREF DOURS ISO L2; do
 	for v in P1_BLK P1_SG P2_BLK P2_SG; do
 		var=${set}_$v
 		dev=${!var:-}
@@ -55,7 +55,7 @@ check "scsi_debug disk present ($SD_BLK, $SD_SG)" test -b "$SD_BLK" -a -c "$SD_S
 # Adding LUNs leaves 3F/0E (REPORTED LUNS DATA HAS CHANGED) pending on the
 # nexuses; consume them so that tests see only the attentions they cause.
 all=""
-for set in ACT DQ DO ISO L2; do
+for set in ACT DREF DOURS ISO L2; do
 	for v in P1_SG P2_SG; do
 		var=${set}_$v
 		all="$all ${!var}"
@@ -70,7 +70,7 @@ done
 is "no unit attention left on any nexus" "$bad" ""
 
 {
-	declare -p | sed -n 's/^declare -- \(\(ACT\|DQ\|DO\|ISO\|L2\)_P[12]_[A-Z]*=\)/\1/p'
+	declare -p | sed -n 's/^declare -- \(\(ACT\|DREF\|DOURS\|ISO\|L2\)_P[12]_[A-Z]*=\)/\1/p'
 	echo "SD_BLK=$SD_BLK"
 	echo "SD_SG=$SD_SG"
 } >"$RUN/lio.env"
