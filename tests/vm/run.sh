@@ -22,8 +22,8 @@
 # serial console), logs/STAGE.log (every command and reply), results.tap.
 #
 # Environment: PRH_VM_TIMEOUT (seconds for the whole guest, default 840),
-# PRH_VM_ACCEL (default tcg), PRH_VM_SMP (default 1), PRH_VM_STAGES (run only these stages, e.g.
-# "actions qemu"; the lio stage always runs first; for development).
+# PRH_VM_ACCEL (default tcg), PRH_VM_SMP (default 1), PRH_VM_STAGES (only
+# these stages, e.g. "actions qemu"; lio always runs first; development).
 
 set -u
 
@@ -54,13 +54,16 @@ bail() {
 now() { date +%s; }
 t_start=$(now)
 
-QPID=""
+# If we are interrupted, the VM goes too: `timeout` (TPID) and QEMU itself
+# (its -pidfile), by PID, TERM first.
+TPID=""
 cleanup() {
-	if [ -n "$QPID" ]; then
-		kill -TERM "$QPID" 2>/dev/null
-		sleep 1
-		kill -KILL "$QPID" 2>/dev/null
-	fi
+	[ -n "$TPID" ] || return
+	qpid=$(cat "$RUN/qemu.pid" 2>/dev/null)
+	# shellcheck disable=SC2086 # qpid may be empty
+	kill -TERM "$TPID" $qpid 2>/dev/null
+	sleep 2
+	kill -KILL "$TPID" $qpid 2>/dev/null
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -114,15 +117,16 @@ t=$(now)
 timeout -k 10 "$LIMIT" qemu-system-x86_64 \
 	-accel "$ACCEL" -cpu max -smp "$SMP" -m 2048 \
 	-nodefaults -display none -no-reboot -serial stdio \
+	-pidfile "$RUN/qemu.pid" \
 	-kernel "$KTREE/vmlinux" -initrd "$VM/l1.cpio.gz" \
 	-append "console=ttyS0 quiet panic=-1 PRH_MODE=l1 PRH_RUN=$RUN" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs "local,path=$RUN,mount_tag=run,security_model=none,multidevs=remap" \
 	</dev/null >"$RUN/console.log" 2>&1 &
-QPID=$!
-wait "$QPID"
+TPID=$!
+wait "$TPID"
 qstatus=$?
-QPID=""
+TPID=""
 vm_secs=$(($(now) - t))
 if [ "$qstatus" -eq 0 ]; then
 	ok "the guest ran its stages and powered off ($vm_secs s)"
