@@ -144,9 +144,12 @@ stop_helper() {
 }
 
 # ---- the protocol client ------------------------------------------------
+#
+# Under TCG every process costs tens of milliseconds, so replies are parsed
+# with bash builtins only, into variables the checks use directly.
 
-# pr SOCK ARG...: one prh-client call; output in OUT, exit status in RC.
-# Every call is logged with its full output.
+# pr SOCK ARG...: one prh-client call; its output in OUT, exit status in
+# RC, and parsed (see parse_reply). Every call is logged with its output.
 pr() {
 	local sock=$1
 	shift
@@ -156,32 +159,65 @@ pr() {
 		echo "\$ prh-client $* (exit $RC)"
 		printf '%s\n' "$OUT"
 	} >&2
+	parse_reply
 }
 
-# field NAME: a "NAME: value" line of the last reply.
-field() { printf '%s\n' "$OUT" | sed -n "s/^$1: //p" | head -n 1; }
-
-# status_of: "0x00" etc. of the last reply.
-status_of() { field status | cut -d' ' -f1; }
-
-# sense_triple: "K/AA/QQ" of the last reply, from the decoded line.
-sense_triple() {
-	printf '%s\n' "$OUT" |
-		sed -n 's/^sense key: 0x\(.\) asc: 0x\(..\) ascq: 0x\(..\).*/\1\/\2\/\3/p' |
-		head -n 1
+# parse_reply: from OUT, prh-client's reply lines, set
+#   R_STATUS "0x02"   R_SIZE "0"   R_SENSE "70 00 ..." (96 bytes)
+#   R_TRIPLE "5/24/00" (decoded sense, empty if none)   R_PAYLOAD "00 ..."
+#   R_GEN "0x00000002"   R_KEYS "1111 2222" (sorted, leading zeros cut)
+#   R_RESV "key=1111 scope=0 type=3" or "none" (READ RESERVATION)
+parse_reply() {
+	local line k keys=() v
+	R_STATUS="" R_SIZE="" R_SENSE="" R_TRIPLE="" R_PAYLOAD="" R_GEN="" R_KEYS="" R_RESV=none
+	while IFS= read -r line; do
+		case $line in
+		"status: "*) v=${line#status: }; R_STATUS=${v%% *} ;;
+		"size: "*) R_SIZE=${line#size: } ;;
+		"sense: "*) R_SENSE=${line#sense: } ;;
+		"sense key: 0x"*)
+			if [[ $line =~ ^sense\ key:\ 0x(.)\ asc:\ 0x(..)\ ascq:\ 0x(..) ]]; then
+				R_TRIPLE=${BASH_REMATCH[1]}/${BASH_REMATCH[2]}/${BASH_REMATCH[3]}
+			fi
+			;;
+		"payload: "*) R_PAYLOAD=${line#payload: } ;;
+		"generation: "*) R_GEN=${line#generation: } ;;
+		"key: 0x"*)
+			k=${line#key: 0x}
+			k=${k#"${k%%[!0]*}"}
+			keys+=("${k:-0}")
+			;;
+		"reservation key: 0x"*)
+			k=${line#reservation key: 0x}
+			k=${k#"${k%%[!0]*}"}
+			R_RESV="key=${k:-0}"
+			;;
+		"scope: "*)
+			[[ $line =~ ^scope:\ ([0-9]+)\ type:\ ([0-9]+) ]] &&
+				R_RESV="$R_RESV scope=${BASH_REMATCH[1]} type=${BASH_REMATCH[2]}"
+			;;
+		esac
+	done <<<"$OUT"
+	if [ "${#keys[@]}" -gt 0 ]; then
+		# A handful of keys: a simple insertion into sorted order.
+		local sorted=() i j
+		for k in "${keys[@]}"; do
+			for ((i = ${#sorted[@]}; i > 0; i--)); do
+				[[ ${sorted[i - 1]} > $k ]] || break
+				sorted[i]=${sorted[i - 1]}
+			done
+			sorted[i]=$k
+		done
+		R_KEYS="${sorted[*]}"
+	fi
 }
-
-# keys_of: the decoded keys of a READ KEYS reply, space-separated.
-keys_of() { printf '%s\n' "$OUT" | sed -n 's/^key: 0x0*//p' | tr '\n' ' ' | sed 's/ $//'; }
 
 # expect DESC STATUS [K/AA/QQ]: the last reply came, with this status (and
 # sense); prints the reply on failure.
 expect() {
-	local desc=$1 want=$2 want_sense=${3:-} got got_sense
-	got=$(status_of)
-	got_sense=$(sense_triple)
-	if [ "$RC" -eq 0 ] && [ "$got" = "$want" ] &&
-		{ [ -z "$want_sense" ] || [ "$got_sense" = "$want_sense" ]; }; then
+	local desc=$1 want=$2 want_sense=${3:-}
+	if [ "$RC" -eq 0 ] && [ "$R_STATUS" = "$want" ] &&
+		{ [ -z "$want_sense" ] || [ "$R_TRIPLE" = "$want_sense" ]; }; then
 		ok "$desc"
 	else
 		not_ok "$desc"

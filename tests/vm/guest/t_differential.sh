@@ -192,13 +192,17 @@ n_diff=0
 n_a25=0
 n_noreply=0
 for ((i = 1; i <= N; i++)); do
-	name=$(cat "$O/$i.name")
-	if ! grep -q '^status: \|^recv: ' "$O/$i.out" || ! grep -q '^exit status 0$' "$O/$i.out"; then
+	# Builtins only: a fork costs tens of milliseconds under TCG.
+	read -r name <"$O/$i.name"
+	IFS= read -r -d '' qout <"$Q/$i.out"
+	IFS= read -r -d '' oout <"$O/$i.out"
+	if [[ $oout != *$'\nexit status 0\n'* ]] ||
+		[[ $oout != *$'\nstatus: '* && $oout != *$'\nrecv: '* && $oout != "status: "* ]]; then
 		n_noreply=$((n_noreply + 1))
 		diag "step $i ($name) got no complete reply from ours:"
-		diag "$(cat "$O/$i.out")"
+		diag "$oout"
 	fi
-	if cmp -s "$Q/$i.out" "$O/$i.out"; then
+	if [ "$qout" = "$oout" ]; then
 		ok "same bytes: $name"
 	elif only_uninit_sense "$Q/$i.out" "$O/$i.out"; then
 		n_a25=$((n_a25 + 1))

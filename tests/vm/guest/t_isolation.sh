@@ -52,7 +52,7 @@ fast_round() {
 		t=$(now_ms)
 		pr "$S" read-keys "$d"
 		LAT="$LAT $(($(now_ms) - t))"
-		[ "$RC" -eq 0 ] && [ "$(status_of)" = 0x00 ] && good=$((good + 1))
+		[ "$RC" -eq 0 ] && [ "$R_STATUS" = 0x00 ] && good=$((good + 1))
 	done
 	is "$1: 12 requests from other clients on the LIO LUN answered GOOD" "$good" 12
 	# Round trips without process creation: 50 requests on one connection.
@@ -127,8 +127,10 @@ wait_exit "$B" 30
 st_b=$EXIT_STATUS
 t_released=$(now_ms)
 OUT=$(cat "$LOGS/iso-stuck1.out") RC=$st_a
+parse_reply
 expect "stuck request 1 (block node) gets its reply after SIGTERM: the device's 05/20/00" 0x02 5/20/00
 OUT=$(cat "$LOGS/iso-stuck2.out") RC=$st_b
+parse_reply
 expect "stuck request 2 (sg node) gets its reply too" 0x02 5/20/00
 wait_exit "$H" 20
 is "then the helper exits with status 0" "$EXIT_STATUS" 0

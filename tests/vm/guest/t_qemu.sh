@@ -118,7 +118,7 @@ contains "path2 (direct SG_IO) sees the nested guest's key" "$(p2_keys)" "0x$KEY
 contains "path2 (direct SG_IO) sees its Write Exclusive reservation" "$(p2_resv)" "Key=0x$KEY"
 pr "$S" read-full-status "$L2_P2_SG"
 expect "path2 through the helper: READ FULL STATUS" 0x00
-contains "  the key is path1's (initiator ...b1), holder, type 1" "$(field payload)" \
+contains "  the key is path1's (initiator ...b1), holder, type 1" "$R_PAYLOAD" \
 	"00 00 00 00 00 00 ab c1 00 00 00 00 01 01 00 00 00 00 00 01 00 00 00 18 06 00 00 00 50 01 40 50 00 00 00 b1"
 pr "$S" -K 2222 -T 1 reserve "$L2_P2_BLK"
 expect "path2 cannot reserve: RESERVATION CONFLICT" 0x18
