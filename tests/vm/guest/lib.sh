@@ -200,7 +200,7 @@ parse_reply() {
 	done <<<"$OUT"
 	if [ "${#keys[@]}" -gt 0 ]; then
 		# A handful of keys: a simple insertion into sorted order.
-		local sorted=() i j
+		local sorted=() i
 		for k in "${keys[@]}"; do
 			for ((i = ${#sorted[@]}; i > 0; i--)); do
 				[[ ${sorted[i - 1]} > $k ]] || break
