@@ -6,8 +6,8 @@
 # variables for init):
 #   PRH_MODE=l1  the outer guest: load the modules, mount the host's root
 #                read-only over 9p (tag hostroot) and the run directory
-#                read-write (tag run) at its host path PRH_RUN, chroot into
-#                the host root and run PRH_RUN/guest/main.sh with bash;
+#                read-write (tag run) at /run/vm, chroot into the host root
+#                and run /run/vm/guest/main.sh with bash;
 #   PRH_MODE=l2  the nested guest: load the modules and run /agent.sh.
 # Either way the guest powers itself off at the end, so the VM always exits
 # (the command line also has panic=-1 and QEMU -no-reboot).
@@ -65,14 +65,19 @@ mount -t devpts devpts $R/dev/pts
 for d in tmp run var/tmp root; do
 	mount -t tmpfs tmpfs $R/$d
 done
-if ! mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 run "$R$PRH_RUN"; then
+# The run directory goes on the chroot's tmpfs /run, not at its host path:
+# the tmpfs mounts above would hide a checkout under /tmp or /root, and
+# everything the guest needs from the build is copied into it.
+RUN=/run/vm
+mkdir -p "$R$RUN"
+if ! mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 run "$R$RUN"; then
 	stamp "cannot mount the run directory over 9p"
 	off
 fi
 stamp "host root ready"
 chroot $R /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-	TERM=dumb LANG=C.UTF-8 PRH_RUN="$PRH_RUN" /bin/bash "$PRH_RUN/guest/main.sh"
+	TERM=dumb LANG=C.UTF-8 PRH_RUN="$RUN" /bin/bash "$RUN/guest/main.sh"
 stamp "main.sh exited with status $?"
 # Leftovers (a helper stuck in the kernel) may keep it busy: detach.
-umount -l "$R$PRH_RUN"
+umount -l "$R$RUN"
 off

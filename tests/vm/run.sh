@@ -10,9 +10,10 @@
 # What it does (docs/vm-tests.md has the details):
 #   1. fetches Debian's kernel into BUILD/vm/kernel (kernel.sh; cached);
 #   2. builds the two initramfs images (mkinitrd.sh, init.sh, l2-agent.sh);
-#   3. snapshots the binaries and guest scripts into BUILD/vm/run, the
-#      guest's read-write 9p share, and boots the outer guest under TCG
-#      with the host's root as its read-only 9p root;
+#   3. snapshots the binaries, guest scripts and the nested guest's kernel
+#      and image into BUILD/vm/run, the guest's read-write 9p share (seen
+#      there as /run/vm), and boots the outer guest under TCG with the
+#      host's root as its read-only 9p root;
 #   4. the guest (guest/main.sh) runs the stages and appends TAP lines to
 #      BUILD/vm/run/results.tap; this script numbers them, adds its own
 #      checks (boot, clean power-off, every stage finished) and prints the
@@ -96,7 +97,7 @@ cp "$here"/guest/*.sh "$RUN/guest/"
 if sh "$here/mkinitrd.sh" "$VM/l1.cpio.gz" "$here/init.sh" "$KTREE" "$rel" \
 	"virtio_pci 9pnet_virtio 9p configfs target_core_mod tcm_loop sd_mod sg scsi_debug" "" \
 	>"$VM/mkinitrd.log" 2>&1 &&
-	sh "$here/mkinitrd.sh" "$VM/l2.cpio.gz" "$here/init.sh" "$KTREE" "$rel" \
+	sh "$here/mkinitrd.sh" "$RUN/l2.cpio.gz" "$here/init.sh" "$KTREE" "$rel" \
 	"virtio_pci virtio_scsi sd_mod sg" "/usr/bin/sg_persist" \
 	"$here/l2-agent.sh:/agent.sh" >>"$VM/mkinitrd.log" 2>&1; then
 	ok "initramfs images built ($(($(now) - t)) s)"
@@ -104,11 +105,14 @@ else
 	sed 's/^/# /' "$VM/mkinitrd.log"
 	bail "initramfs images built"
 fi
-# What the guest stages need to know about the host side.
+# The nested guest's kernel, in the run directory too: the guest sees
+# nothing of the build directory but that (a hard link when possible).
+ln -f "$KTREE/vmlinux" "$RUN/vmlinux" 2>/dev/null || cp "$KTREE/vmlinux" "$RUN/vmlinux"
+# What the guest stages need to know, as guest paths (/run/vm is RUN).
 cat >"$RUN/vm.env" <<EOF
 KREL=$rel
-VMLINUX=$KTREE/vmlinux
-L2_INITRD=$VM/l2.cpio.gz
+VMLINUX=/run/vm/vmlinux
+L2_INITRD=/run/vm/l2.cpio.gz
 STAGES="$STAGES"
 EOF
 
@@ -119,7 +123,7 @@ timeout -k 10 "$LIMIT" qemu-system-x86_64 \
 	-nodefaults -display none -no-reboot -serial stdio \
 	-pidfile "$RUN/qemu.pid" \
 	-kernel "$KTREE/vmlinux" -initrd "$VM/l1.cpio.gz" \
-	-append "console=ttyS0 quiet panic=-1 PRH_MODE=l1 PRH_RUN=$RUN" \
+	-append "console=ttyS0 quiet panic=-1 PRH_MODE=l1" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs "local,path=$RUN,mount_tag=run,security_model=none,multidevs=remap" \
 	</dev/null >"$RUN/console.log" 2>&1 &
