@@ -143,7 +143,7 @@ endif
 
 .DELETE_ON_ERROR:
 .PHONY: all deps setup setup-check run check check-vm check-sanitize asan-build \
-        valgrind-build fuzz-build fuzz tests install uninstall clean distclean size
+        valgrind-build fuzz-build fuzz bench tests install uninstall clean distclean size
 
 all: $(HELPER) $(CLIENT) size
 
@@ -260,6 +260,18 @@ fuzz-build: $(B)/fuzz/fuzz_conn $(B)/fuzz/make_corpus
 fuzz: setup-check fuzz-build
 	tests/fuzz/run.sh $(B) $(FUZZ_SECONDS)
 
+# Benchmarks against QEMU's helper (tests/bench; results in
+# docs/benchmarks.md). The client tools are built with the system compiler.
+BENCH_BINS := $(B)/bench/loadgen $(B)/bench/floor $(B)/bench/startup
+
+$(B)/bench/%: tests/bench/%.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)gcc -O2 -std=gnu11 -Wall -Wextra -Werror -o $@ $<
+
+bench: setup-check all $(BENCH_BINS)
+	tests/bench/run.sh $(B) docs/benchmarks.md
+
 # Only the sanitizer flavour of the suite.
 check-sanitize: setup-check
 	$(MAKE) asan-build
@@ -284,7 +296,7 @@ uninstall:
 # clean keeps the dependency libraries (they take a network fetch to
 # rebuild); distclean removes everything.
 clean:
-	rm -rf $(OBJ) $(HOOKS_OBJ) $(B)/tests $(B)/run $(B)/test-logs $(B)/asan $(B)/valgrind $(B)/valgrind-run $(B)/fuzz/fuzz_conn $(LIBPRH) $(HELPER) $(HELPER).stripped $(CLIENT)
+	rm -rf $(OBJ) $(HOOKS_OBJ) $(B)/tests $(B)/run $(B)/test-logs $(B)/asan $(B)/valgrind $(B)/valgrind-run $(B)/fuzz/fuzz_conn $(B)/bench $(LIBPRH) $(HELPER) $(HELPER).stripped $(CLIENT)
 
 distclean:
 	rm -rf $(B)

@@ -1,0 +1,252 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# `make bench`: this project's helper and Debian's /usr/bin/qemu-pr-helper
+# (QEMU 7.2), measured in the same run on the same requests, plus a bare
+# inline server (floor.c) as the limit of the kernel path. Prints markdown
+# tables of medians with min-max and ratios, and writes them, with the
+# machine, versions and date, to docs/benchmarks.md.
+#
+# Method:
+#   - requests are PR IN READ KEYS with an fd of an (unattached) loop
+#     device: SG_IO fails fast there, so the numbers are the helpers' own
+#     cost per request (the VM suite measures a real target);
+#   - the client (loadgen.c, C, one thread, poll()) runs on CPU 0 and the
+#     servers on CPU 1 (taskset), as a VM and its helper would on
+#     different CPUs; every wake-up between them crosses CPUs;
+#   - each figure is the median of BENCH_REPS runs (default 3), taken in
+#     alternating order (ours, QEMU, floor; then QEMU, floor, ours; ...);
+#   - nothing here is a pass/fail test: targets are read from the table.
+#
+# usage: tests/bench/run.sh BUILD [OUT.md]
+# env:   BENCH_REPS (3), BENCH_SECONDS (3 per run), BENCH_CONNS ("1 16 64 256")
+
+set -eu
+
+build=$(cd "${1:?usage: run.sh BUILD [OUT.md]}" && pwd)
+out_md=${2:-}
+reps=${BENCH_REPS:-3}
+secs=${BENCH_SECONDS:-3}
+conn_list=${BENCH_CONNS:-1 16 64 256}
+here=$(cd "$(dirname "$0")" && pwd)
+bin=$build/bench
+ours=$build/qemu-pr-helper
+qemu=/usr/bin/qemu-pr-helper
+T=$(mktemp -d /tmp/prh-bench.XXXXXX)
+pids=""
+
+cleanup() {
+	for p in $pids; do kill -KILL "$p" 2>/dev/null || true; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+say() { echo "bench: $*" >&2; }
+
+[ "$(id -u)" -eq 0 ] || { say "must run as root (the helpers drop privileges)"; exit 1; }
+[ -x "$qemu" ] || { say "$qemu missing (package qemu-system-common)"; exit 1; }
+
+if [ "$(nproc)" -ge 2 ]; then
+	pin_client="taskset -c 0"
+	pin_server="taskset -c 1"
+else
+	pin_client=""
+	pin_server=""
+fi
+dev=$(losetup -f 2>/dev/null || echo /dev/loop0)
+[ -b "$dev" ] || { say "no loop device ($dev)"; exit 1; }
+
+# ---- helpers -------------------------------------------------------------
+
+# start NAME SOCKET: start server NAME on SOCKET; its pid in SPID.
+start() {
+	rm -f "$2"
+	case $1 in
+	ours) $pin_server "$ours" -q -k "$2" & ;;
+	qemu) $pin_server "$qemu" -q -k "$2" & ;;
+	floor) $pin_server "$bin/floor" "$2" & ;;
+	esac
+	SPID=$!
+	pids="$pids $SPID"
+	i=0
+	while ! [ -S "$2" ] && [ $i -lt 200 ]; do sleep 0.02; i=$((i + 1)); done
+	sleep 0.2
+}
+
+stop() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
+threads() { sed -n 's/^Threads:[[:space:]]*//p' "/proc/$1/status"; }
+
+# field NAME LINE: the value of NAME=... in a loadgen/startup line
+field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+# stats VALUES...: "median min max" (numeric)
+stats() {
+	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END {
+		if (NR == 0) { print "- - -"; exit }
+		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%d %d %d\n", m, v[1], v[NR] }'
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+# ---- throughput and latency ---------------------------------------------
+
+say "throughput: connections $conn_list, $reps runs of ${secs}s each, pinned ${pin_client:-no}/${pin_server:-no}"
+start ours "$T/ours.sock"; P_OURS=$SPID
+start qemu "$T/qemu.sock"; P_QEMU=$SPID
+start floor "$T/floor.sock"; P_FLOOR=$SPID
+
+tp_rows=""
+for c in $conn_list; do
+	r_ours="" r_qemu="" r_floor="" p50_ours="" p50_qemu="" p99_ours="" p99_qemu="" p50_floor="" p99_floor=""
+	rep=0
+	while [ $rep -lt "$reps" ]; do
+		case $((rep % 3)) in
+		0) order="ours qemu floor" ;;
+		1) order="qemu floor ours" ;;
+		2) order="floor ours qemu" ;;
+		esac
+		for who in $order; do
+			line=$($pin_client "$bin/loadgen" -k "$T/$who.sock" -d "$dev" -c "$c" \
+				-s "$secs" -w 0.5)
+			say "  $who: $line"
+			eval "r_$who=\"\$r_$who $(field rps "$line")\""
+			eval "p50_$who=\"\$p50_$who $(field p50_us "$line")\""
+			eval "p99_$who=\"\$p99_$who $(field p99_us "$line")\""
+		done
+		rep=$((rep + 1))
+	done
+	# shellcheck disable=SC2086
+	set -- $(stats $r_ours); o_med=$1 o_min=$2 o_max=$3
+	# shellcheck disable=SC2086
+	set -- $(stats $r_qemu); q_med=$1 q_min=$2 q_max=$3
+	# shellcheck disable=SC2086
+	set -- $(stats $r_floor); f_med=$1 f_min=$2 f_max=$3
+	# shellcheck disable=SC2086
+	o50=$(stats $p50_ours | cut -d' ' -f1); q50=$(stats $p50_qemu | cut -d' ' -f1)
+	# shellcheck disable=SC2086
+	o99=$(stats $p99_ours | cut -d' ' -f1); q99=$(stats $p99_qemu | cut -d' ' -f1)
+	# shellcheck disable=SC2086
+	f50=$(stats $p50_floor | cut -d' ' -f1); f99=$(stats $p99_floor | cut -d' ' -f1)
+	tp_rows="$tp_rows
+| $c | $o_med ($o_min–$o_max) | $q_med ($q_min–$q_max) | **$(ratio "$o_med" "$q_med")** | $f_med ($f_min–$f_max) | $(ratio "$o_med" "$f_med") | $o50 / $o99 | $q50 / $q99 | **$(ratio "$o99" "$q99")** | $f50 / $f99 |"
+done
+
+# ---- memory and threads ---------------------------------------------------
+
+say "memory"
+mem_rows=""
+for who in ours qemu; do
+	eval "pid=\$P_$(echo "$who" | tr a-z A-Z)"
+	stop "$pid"
+	start "$who" "$T/m-$who.sock"
+	pid=$SPID
+	"$bin/loadgen" -k "$T/m-$who.sock" -d "$dev" -c 1 -n 100 -s 1 -w 0 >/dev/null
+	sleep 0.3
+	idle=$(rss_kb "$pid")
+	th=$(threads "$pid")
+	# 1000 idle connections, held open while we look.
+	mkfifo "$T/hold-$who"
+	"$bin/loadgen" -k "$T/m-$who.sock" -i 1000 <"$T/hold-$who" >"$T/idle-$who.out" &
+	holder=$!
+	exec 9>"$T/hold-$who"
+	i=0
+	while ! grep -q ready "$T/idle-$who.out" 2>/dev/null && [ $i -lt 500 ]; do
+		sleep 0.02; i=$((i + 1))
+	done
+	sleep 0.3
+	with_idle=$(rss_kb "$pid")
+	exec 9>&-
+	wait "$holder" 2>/dev/null || true
+	# A million requests: memory must come back flat.
+	"$bin/loadgen" -k "$T/m-$who.sock" -d "$dev" -c 64 -n 20000 -s 60 -w 0 >/dev/null
+	warm=$(rss_kb "$pid")
+	line=$("$bin/loadgen" -k "$T/m-$who.sock" -d "$dev" -c 64 -n 1000000 -s 600 -w 0)
+	say "  $who 1M requests: $line"
+	after=$(rss_kb "$pid")
+	eval "idle_$who=$idle th_$who=$th with_$who=$with_idle warm_$who=$warm after_$who=$after"
+	stop "$pid"
+done
+mem_rows="| RSS, idle (kB) | $idle_ours | $idle_qemu | $(ratio "$idle_ours" "$idle_qemu") |
+| RSS with 1000 idle connections (kB) | $with_ours (+$((with_ours - idle_ours))) | $with_qemu (+$((with_qemu - idle_qemu))) | $(ratio "$((with_ours - idle_ours))" "$((with_qemu - idle_qemu))") |
+| RSS after 20k requests / after 1M more (kB) | $warm_ours / $after_ours | $warm_qemu / $after_qemu | |
+| threads at idle | $th_ours | $th_qemu | |"
+
+# ---- start-up -------------------------------------------------------------
+
+say "start-up"
+s_ours=$("$bin/startup" ready 31 "$T/s.sock" "$ours" -q -k "$T/s.sock")
+s_qemu=$("$bin/startup" ready 31 "$T/s.sock" "$qemu" -q -k "$T/s.sock")
+d_ours=$("$bin/startup" daemon 11 "$T/d.pid" "$ours" -d -q -k "$T/s.sock" -f "$T/d.pid")
+d_qemu=$("$bin/startup" daemon 11 "$T/d.pid" "$qemu" -d -q -k "$T/s.sock" -f "$T/d.pid")
+fmt_start() { echo "$(field median_us "$1") ($(field min_us "$1")–$(field max_us "$1"))"; }
+start_rows="| exec to first completed feature exchange (µs) | $(fmt_start "$s_ours") | $(fmt_start "$s_qemu") | **$(ratio "$(field median_us "$s_ours")" "$(field median_us "$s_qemu")")** |
+| \`-d\`: until the command returns (µs) | $(fmt_start "$d_ours") | $(fmt_start "$d_qemu") | $(ratio "$(field median_us "$d_ours")" "$(field median_us "$d_qemu")") |"
+
+# ---- footprint -------------------------------------------------------------
+
+ours_size=$(wc -c <"$build/qemu-pr-helper.stripped")
+qemu_bin=$(wc -c <"$qemu")
+qemu_libs=0
+n_libs=0
+for lib in $(ldd "$qemu" | awk '/=> \// { print $3 } /^[[:space:]]*\/.*ld-linux/ { print $1 }' | sort -u); do
+	sz=$(wc -c <"$(readlink -f "$lib")")
+	qemu_libs=$((qemu_libs + sz))
+	n_libs=$((n_libs + 1))
+done
+qemu_total=$((qemu_bin + qemu_libs))
+foot_rows="| stripped binary + shared libraries (bytes) | $ours_size (static, none) | $qemu_total ($qemu_bin + $n_libs libraries, $qemu_libs) | **$(ratio "$ours_size" "$qemu_total")** |"
+
+# ---- report -----------------------------------------------------------------
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+report="## Results ($(date -u '+%Y-%m-%d %H:%M UTC'))
+
+Machine: $(nproc) CPUs ($cpu), $(awk '/MemTotal/ { printf "%d MiB", $2 / 1024 }' /proc/meminfo), kernel $(uname -r).
+Helpers: $("$ours" -V | head -n 1); $("$qemu" -V | head -n 1 | sed "s|$qemu|qemu-pr-helper|").
+Client pinned to CPU 0, servers to CPU 1; $reps runs of ${secs} s per figure (median, min–max).
+
+### Throughput and latency: PR IN READ KEYS, requests/s
+
+| connections | ours | QEMU | ours/QEMU | floor (inline server) | ours/floor | ours p50/p99 µs | QEMU p50/p99 µs | p99 ours/QEMU | floor p50/p99 µs |
+|---|---|---|---|---|---|---|---|---|---|$tp_rows
+
+### Memory and threads
+
+| | ours | QEMU | ours/QEMU |
+|---|---|---|---|
+$mem_rows
+
+### Start-up
+
+| | ours | QEMU | ours/QEMU |
+|---|---|---|---|
+$start_rows
+
+### Footprint
+
+| | ours | QEMU | ours/QEMU |
+|---|---|---|---|
+$foot_rows
+"
+printf '%s\n' "$report"
+# OUT.md keeps its hand-written text; the results go between the markers
+# (a new file gets just the markers and the results).
+if [ -n "$out_md" ]; then
+	begin='<!-- bench:begin (written by make bench) -->'
+	end='<!-- bench:end -->'
+	printf '%s\n%s\n%s\n' "$begin" "$report" "$end" >"$T/results.md"
+	if [ -f "$out_md" ] && grep -qF "$begin" "$out_md"; then
+		awk -v b="$begin" -v e="$end" -v f="$T/results.md" '
+			$0 == b { while ((getline l < f) > 0) print l; skip = 1; next }
+			$0 == e { skip = 0; next }
+			!skip { print }' "$out_md" >"$T/new.md"
+		cat "$T/new.md" >"$out_md"
+	else
+		cat "$T/results.md" >"$out_md"
+	fi
+	say "written to $out_md"
+fi
