@@ -2,9 +2,11 @@
 /*
  * conn.h: one client connection and its protocol state machine.
  *
- * A connection belongs to the poll() loop in every state but
- * CONN_EXECUTING, when a worker thread owns it; ownership passes through
- * the worker queues (worker.h), which order the memory accesses.
+ * A connection belongs to the poll() loop, except from the moment the loop
+ * hands a complete request to the workers until a worker hands the
+ * connection back (in_worker): a worker runs the command, writes the
+ * reply and may read the client's next request meanwhile. Ownership passes
+ * through the worker queues (worker.h), which order the memory accesses.
  */
 #ifndef PRH_CONN_H
 #define PRH_CONN_H
@@ -50,6 +52,9 @@ struct conn {
 	uid_t peer_uid;
 	gid_t peer_gid;
 	unsigned slot;              /* index in the loop's tables */
+	bool in_worker;             /* handed to the workers and not yet back:
+	                               whatever its state, the loop must not
+	                               touch it (loop thread only) */
 	struct conn *next;          /* link in a worker queue */
 	uint64_t started_ns;        /* when the request was handed over */
 };

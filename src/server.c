@@ -159,6 +159,7 @@ apply(struct server *s, struct conn *c, enum conn_next next)
 		break;
 	case CONN_NEXT_EXECUTE:
 		pfd->fd = -1;
+		c->in_worker = true;
 		c->next = NULL;
 		if (s->submit_tail != NULL)
 			s->submit_tail->next = c;
@@ -241,6 +242,7 @@ collect_completions(struct server *s)
 	for (c = workers_collect(s->workers); c != NULL; c = next) {
 		next = c->next;
 		c->next = NULL;
+		c->in_worker = false;
 		switch (c->state) {
 		case CONN_RECV_CDB:
 		case CONN_RECV_PARAMS:
@@ -270,10 +272,11 @@ begin_stop(struct server *s, int signo)
 	for (unsigned slot = 0; slot < s->n_slots_used; slot++) {
 		struct conn *c = s->conns[slot];
 
-		if (c == NULL)
+		if (c == NULL || c->in_worker)
 			continue;
-		/* A request not yet complete has not started: drop it. */
-		if (c->state != CONN_EXECUTING && c->state != CONN_SEND_REPLY)
+		/* A request not yet complete has not started: drop it. A
+		 * connection with its reply still being written keeps going. */
+		if (c->state != CONN_SEND_REPLY)
 			close_conn(s, c);
 	}
 }
@@ -310,7 +313,7 @@ check_timers(struct server *s)
 		for (unsigned slot = 0; slot < s->n_slots_used; slot++) {
 			struct conn *c = s->conns[slot];
 
-			if (c != NULL && c->state == CONN_SEND_REPLY) {
+			if (c != NULL && !c->in_worker && c->state == CONN_SEND_REPLY) {
 				c->close_reason = "reply not read before the stop deadline";
 				close_conn(s, c);
 			}
