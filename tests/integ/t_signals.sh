@@ -60,6 +60,25 @@ out=$("$CLIENT" -k "$T/p.sock" read-keys /dev/null)
 contains "and still serving" "$out" "status: 0x02"
 is "nothing printed about them at the default level" "$(cat "$T/pipe.err")" ""
 
+# SIGTERM while a client streams requests: the connection is then mostly
+# in a worker's hands (running a command, or watching for the next one),
+# which the stop must wait for rather than free (run under ASan and
+# valgrind too).
+for round in 1 2 3; do
+	start_helper stream -k "$T/st.sock"
+	SH=$HPID
+	wait_socket "$T/st.sock"
+	"$CLIENT" -k "$T/st.sock" -q -n 1000000 read-keys /dev/null >"$T/stream.out" 2>&1 &
+	SC=$!
+	track "$SC"
+	sleep 0.3
+	stop "$SH" TERM
+	is "SIGTERM during a request stream (round $round): exit 0" "$EXIT_STATUS" 0
+	wait_exit "$SC" 10
+	check "(the client got replies, then the connection closed)" \
+		grep -q 'status: 0x02' "$T/stream.out"
+done
+
 # An idle client does not delay the stop; it sees the connection close.
 "$CLIENT" -k "$T/p.sock" -t 20000 raw features 'send 00000000' expect-eof >"$T/idle.out" 2>&1 &
 I=$!
