@@ -18,8 +18,13 @@
 #     alternating order (ours, QEMU, floor; then QEMU, floor, ours; ...);
 #   - nothing here is a pass/fail test: targets are read from the table.
 #
+#   - the real-target rows come from the VM suite's guest (tests/vm, stage
+#     "bench"): the same client against both helpers on a LIO LUN, and the
+#     isolation row with a request stuck on a held scsi_debug disk.
+#
 # usage: tests/bench/run.sh BUILD [OUT.md]
-# env:   BENCH_REPS (3), BENCH_SECONDS (3 per run), BENCH_CONNS ("1 16 64 256")
+# env:   BENCH_REPS (3), BENCH_SECONDS (3 per run), BENCH_CONNS ("1 16 64 256"),
+#        BENCH_VM (1; 0 leaves out the VM rows)
 
 set -eu
 
@@ -204,6 +209,61 @@ done
 qemu_total=$((qemu_bin + qemu_libs))
 foot_rows="| stripped binary + shared libraries (bytes) | $ours_size (static, none) | $qemu_total ($qemu_bin + $n_libs libraries, $qemu_libs) | **$(ratio "$ours_size" "$qemu_total")** |"
 
+# ---- a real target: the VM suite's bench stage ----------------------------------
+
+vm_section="(The VM rows were not measured: tests/vm or qemu-system-x86_64 missing, or BENCH_VM=0.)"
+if [ "${BENCH_VM:-1}" = 1 ] && [ -f "$here/../vm/run.sh" ] && command -v qemu-system-x86_64 >/dev/null; then
+	say "real target: booting the VM suite's guest (LIO) for the bench stage"
+	PRH_VM_STAGES=bench sh "$here/../vm/run.sh" "$build" >"$T/vm.tap" 2>&1 || true
+	if grep -q '^# bench ' "$T/vm.tap"; then
+		# vm_values WHO CONNS KEY: the KEY= values of that row's runs
+		vm_values() {
+			grep "^# bench lio who=$1 conns=$2 " "$T/vm.tap" | tr ' ' '\n' | sed -n "s/^$3=//p"
+		}
+		vm_rows=""
+		for c in 1 16; do
+			# shellcheck disable=SC2046
+			set -- $(stats $(vm_values ours "$c" rps)); vo=$1 vo1=$2 vo2=$3
+			# shellcheck disable=SC2046
+			set -- $(stats $(vm_values qemu "$c" rps)); vq=$1 vq1=$2 vq2=$3
+			# shellcheck disable=SC2046
+			o5=$(stats $(vm_values ours "$c" p50_us) | cut -d' ' -f1)
+			# shellcheck disable=SC2046
+			o9=$(stats $(vm_values ours "$c" p99_us) | cut -d' ' -f1)
+			# shellcheck disable=SC2046
+			q5=$(stats $(vm_values qemu "$c" p50_us) | cut -d' ' -f1)
+			# shellcheck disable=SC2046
+			q9=$(stats $(vm_values qemu "$c" p99_us) | cut -d' ' -f1)
+			vm_rows="$vm_rows
+| $c | $vo ($vo1–$vo2) | $vq ($vq1–$vq2) | **$(ratio "$vo" "$vq")** | $o5 / $o9 | $q5 / $q9 |"
+		done
+		iso_rows=""
+		for who in ours qemu; do
+			free=$(grep "^# bench iso who=$who stuck=0 " "$T/vm.tap" | tr ' ' '\n' | sed -n 's/^p99_us=//p')
+			held=$(grep "^# bench iso who=$who stuck=1 " "$T/vm.tap" | tr ' ' '\n' | sed -n 's/^p99_us=//p')
+			fr=$(grep "^# bench iso who=$who stuck=0 " "$T/vm.tap" | tr ' ' '\n' | sed -n 's/^rps=//p')
+			hr=$(grep "^# bench iso who=$who stuck=1 " "$T/vm.tap" | tr ' ' '\n' | sed -n 's/^rps=//p')
+			name=ours; [ "$who" = qemu ] && name=QEMU
+			iso_rows="$iso_rows
+| $name | ${free:-?} (${fr:-?} req/s) | ${held:-?} (${hr:-?} req/s) | **$(ratio "${held:-0}" "${free:-0}")** |"
+		done
+		vm_section="Inside the VM suite's guest (TCG, 1 vCPU, Debian's kernel), PR IN READ KEYS on a LIO
+ramdisk LUN (\`/dev/sdX\`), $(grep -c '^# bench lio who=ours conns=1 ' "$T/vm.tap") runs per figure, alternating; no pinning (one vCPU).
+
+| connections | ours req/s | QEMU req/s | ours/QEMU | ours p50/p99 µs | QEMU p50/p99 µs |
+|---|---|---|---|---|---|$vm_rows
+
+**Isolation**: p99 latency (µs) of 4 clients on the LIO LUN, alone and while another
+client's request is stuck on the held scsi_debug disk:
+
+| helper | p99, nothing stuck | p99, one request stuck | stuck/alone |
+|---|---|---|---|$iso_rows"
+	else
+		vm_section="(The VM bench stage produced no results; see $build/vm/run/logs/bench.log.)"
+		tail -n 20 "$T/vm.tap" >&2
+	fi
+fi
+
 # ---- report -----------------------------------------------------------------
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
@@ -235,6 +295,10 @@ $start_rows
 | | ours | QEMU | ours/QEMU |
 |---|---|---|---|
 $foot_rows
+
+### A real target (Linux LIO in a TCG guest)
+
+$vm_section
 "
 printf '%s\n' "$report"
 # OUT.md keeps its hand-written text; the results go between the markers

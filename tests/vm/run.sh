@@ -24,7 +24,9 @@
 #
 # Environment: PRH_VM_TIMEOUT (seconds for the whole guest, default 840),
 # PRH_VM_ACCEL (default tcg), PRH_VM_SMP (default 1), PRH_VM_STAGES (only
-# these stages, e.g. "actions qemu"; lio always runs first; development).
+# these stages, e.g. "actions qemu"; lio always runs first; development;
+# "bench" selects the benchmark stage that make bench runs, which is not
+# part of the tests).
 
 set -u
 
@@ -93,6 +95,8 @@ rm -rf "$RUN"
 mkdir -p "$RUN/bin" "$RUN/guest" "$RUN/logs"
 # Snapshots: others may rebuild build/ while the guest runs.
 cp "$build/qemu-pr-helper" "$build/prh-client" "$RUN/bin/"
+# The benchmark stage's load generator, when built (make bench).
+if [ -x "$build/bench/loadgen" ]; then cp "$build/bench/loadgen" "$RUN/bin/"; fi
 cp "$here"/guest/*.sh "$RUN/guest/"
 if sh "$here/mkinitrd.sh" "$VM/l1.cpio.gz" "$here/init.sh" "$KTREE" "$rel" \
 	"virtio_pci 9pnet_virtio 9p configfs target_core_mod tcm_loop sd_mod sg scsi_debug" "" \
@@ -158,7 +162,9 @@ done <"$RUN/results.tap"
 
 # Every stage must have ended; a guest that crashed or hung leaves a stage
 # without its end marker (or never starts the later ones).
-for stage in $ALL_STAGES; do
+for stage in $ALL_STAGES bench; do
+	# bench is not a test: checked only when selected (make bench).
+	case " $STAGES " in *" bench "*) ;; *) [ "$stage" = bench ] && continue ;; esac
 	case " lio $STAGES " in
 	*" $stage "*) ;;
 	*) [ -n "$STAGES" ] && continue ;;
