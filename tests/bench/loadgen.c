@@ -10,6 +10,8 @@
  *   loadgen -k SOCK -d DEVICE [-c CONNS] [-s SECONDS] [-w WARMUP_S] [-n MAX]
  *       prints: conns=C requests=N seconds=S rps=R p50_us=.. p99_us=..
  *               max_us=.. errors=E
+ *       (latencies include, as a lower bound, the requests still
+ *       unanswered when the run ends)
  *   loadgen -k SOCK -i N
  *       opens N idle connections (feature exchange done), prints "ready",
  *       and holds them until stdin closes
@@ -210,7 +212,16 @@ main(int argc, char **argv)
 	}
 
 	{
-		double elapsed = (double)(now_ns() - measure_start) / 1e9;
+		uint64_t t_end = now_ns();
+		double elapsed = (double)(t_end - measure_start) / 1e9;
+
+		/* A request still unanswered at the end has waited at least this
+		 * long: count it, or a server that starves some connections
+		 * would show a better tail than one that serves all of them. */
+		for (int i = 0; i < conns; i++) {
+			if (n_lat < cap_lat && cl[i].sent_ns < t_end)
+				lat[n_lat++] = (uint32_t)((t_end - cl[i].sent_ns) / 1000);
+		}
 
 		qsort(lat, n_lat, sizeof(*lat), cmp_u32);
 		printf("conns=%d requests=%ld seconds=%.3f rps=%.0f p50_us=%u p99_us=%u "

@@ -64,8 +64,9 @@ cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Stop a daemon: SIGTERM, then SIGKILL after a second (QEMU 7.2's helper
- * started with -d removes its socket on SIGTERM but does not exit). */
+/* Stop a daemon: SIGTERM, then SIGKILL after a second if need be, and wait
+ * until it is gone (it is not our child: after exiting it stays a zombie
+ * until PID 1 reaps it). */
 static void
 stop_daemon(pid_t pid)
 {
