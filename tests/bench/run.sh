@@ -237,15 +237,27 @@ if [ "${BENCH_VM:-1}" = 1 ] && [ -f "$here/../vm/run.sh" ] && command -v qemu-sy
 			vm_rows="$vm_rows
 | $c | $vo ($vo1–$vo2) | $vq ($vq1–$vq2) | **$(ratio "$vo" "$vq")** | $o5 / $o9 | $q5 / $q9 |"
 		done
+		# iso_values WHO STUCK KEY: the KEY= values of those isolation runs
+		iso_values() {
+			grep "^# bench iso who=$1 stuck=$2 " "$T/vm.tap" | tr ' ' '\n' | sed -n "s/^$3=//p"
+		}
 		iso_rows=""
 		for who in ours qemu; do
-			free=$(grep "^# bench iso who=$who stuck=0 " "$T/vm.tap" | tr ' ' '\n' | sed -n 's/^p99_us=//p')
-			held=$(grep "^# bench iso who=$who stuck=1 " "$T/vm.tap" | tr ' ' '\n' | sed -n 's/^p99_us=//p')
-			fr=$(grep "^# bench iso who=$who stuck=0 " "$T/vm.tap" | tr ' ' '\n' | sed -n 's/^rps=//p')
-			hr=$(grep "^# bench iso who=$who stuck=1 " "$T/vm.tap" | tr ' ' '\n' | sed -n 's/^rps=//p')
+			# shellcheck disable=SC2046
+			free=$(stats $(iso_values "$who" 0 p99_us) | cut -d' ' -f1)
+			# shellcheck disable=SC2046
+			held=$(stats $(iso_values "$who" 1 p99_us) | cut -d' ' -f1)
+			# shellcheck disable=SC2046
+			fr=$(stats $(iso_values "$who" 0 rps) | cut -d' ' -f1)
+			# shellcheck disable=SC2046
+			hr=$(stats $(iso_values "$who" 1 rps) | cut -d' ' -f1)
+			# shellcheck disable=SC2046
+			fall=$(iso_values "$who" 0 p99_us | tr '\n' ' ')
+			# shellcheck disable=SC2046
+			hall=$(iso_values "$who" 1 p99_us | tr '\n' ' ')
 			name=ours; [ "$who" = qemu ] && name=QEMU
 			iso_rows="$iso_rows
-| $name | ${free:-?} (${fr:-?} req/s) | ${held:-?} (${hr:-?} req/s) | **$(ratio "${held:-0}" "${free:-0}")** |"
+| $name | $free (runs: ${fall% }; $fr req/s) | $held (runs: ${hall% }; $hr req/s) | **$(ratio "$held" "$free")** |"
 		done
 		vm_section="Inside the VM suite's guest (TCG, 1 vCPU, Debian's kernel), PR IN READ KEYS on a LIO
 ramdisk LUN (\`/dev/sdX\`), $(grep -c '^# bench lio who=ours conns=1 ' "$T/vm.tap") runs per figure, alternating; no pinning (one vCPU).
@@ -253,8 +265,8 @@ ramdisk LUN (\`/dev/sdX\`), $(grep -c '^# bench lio who=ours conns=1 ' "$T/vm.ta
 | connections | ours req/s | QEMU req/s | ours/QEMU | ours p50/p99 µs | QEMU p50/p99 µs |
 |---|---|---|---|---|---|$vm_rows
 
-**Isolation**: p99 latency (µs) of 4 clients on the LIO LUN, alone and while another
-client's request is stuck on the held scsi_debug disk:
+**Isolation**: p99 latency (µs; median of the runs) of 4 clients on the LIO LUN, alone
+and while another client's request is stuck on the held scsi_debug disk:
 
 | helper | p99, nothing stuck | p99, one request stuck | stuck/alone |
 |---|---|---|---|$iso_rows"
