@@ -234,8 +234,12 @@ if [ "${BENCH_VM:-1}" = 1 ] && [ -f "$here/../vm/run.sh" ] && command -v qemu-sy
 			q5=$(stats $(vm_values qemu "$c" p50_us) | cut -d' ' -f1)
 			# shellcheck disable=SC2046
 			q9=$(stats $(vm_values qemu "$c" p99_us) | cut -d' ' -f1)
+			# shellcheck disable=SC2046
+			omx=$(stats $(vm_values ours "$c" max_us) | cut -d' ' -f3)
+			# shellcheck disable=SC2046
+			qmx=$(stats $(vm_values qemu "$c" max_us) | cut -d' ' -f3)
 			vm_rows="$vm_rows
-| $c | $vo ($vo1–$vo2) | $vq ($vq1–$vq2) | **$(ratio "$vo" "$vq")** | $o5 / $o9 | $q5 / $q9 |"
+| $c | $vo ($vo1–$vo2) | $vq ($vq1–$vq2) | **$(ratio "$vo" "$vq")** | $o5 / $o9 / $omx | $q5 / $q9 / $qmx |"
 		done
 		# iso_values WHO STUCK KEY: the KEY= values of those isolation runs
 		iso_values() {
@@ -255,21 +259,25 @@ if [ "${BENCH_VM:-1}" = 1 ] && [ -f "$here/../vm/run.sh" ] && command -v qemu-sy
 			fall=$(iso_values "$who" 0 p99_us | tr '\n' ' ')
 			# shellcheck disable=SC2046
 			hall=$(iso_values "$who" 1 p99_us | tr '\n' ' ')
+			# shellcheck disable=SC2046
+			mx=$(stats $(iso_values "$who" 0 max_us) $(iso_values "$who" 1 max_us) | cut -d' ' -f3)
 			name=ours; [ "$who" = qemu ] && name=QEMU
 			iso_rows="$iso_rows
-| $name | $free (runs: ${fall% }; $fr req/s) | $held (runs: ${hall% }; $hr req/s) | **$(ratio "$held" "$free")** |"
+| $name | $free (runs: ${fall% }; $fr req/s) | $held (runs: ${hall% }; $hr req/s) | **$(ratio "$held" "$free")** | $mx |"
 		done
 		vm_section="Inside the VM suite's guest (TCG, 1 vCPU, Debian's kernel), PR IN READ KEYS on a LIO
 ramdisk LUN (\`/dev/sdX\`), $(grep -c '^# bench lio who=ours conns=1 ' "$T/vm.tap") runs per figure, alternating; no pinning (one vCPU).
 
-| connections | ours req/s | QEMU req/s | ours/QEMU | ours p50/p99 µs | QEMU p50/p99 µs |
+| connections | ours req/s | QEMU req/s | ours/QEMU | ours p50/p99/max µs | QEMU p50/p99/max µs |
 |---|---|---|---|---|---|$vm_rows
 
 **Isolation**: p99 latency (µs; median of the runs) of 4 clients on the LIO LUN, alone
 and while another client's request is stuck on the held scsi_debug disk:
 
-| helper | p99, nothing stuck | p99, one request stuck | stuck/alone |
-|---|---|---|---|$iso_rows"
+| helper | p99, nothing stuck | p99, one request stuck | stuck/alone | longest wait of any request (µs) |
+|---|---|---|---|---|$iso_rows
+
+(The longest wait counts requests still unanswered when a run ended.)"
 	else
 		vm_section="(The VM bench stage produced no results; see $build/vm/run/logs/bench.log.)"
 		tail -n 20 "$T/vm.tap" >&2
