@@ -12,7 +12,7 @@
 #include <sys/types.h>
 
 /* Limits of --max-connections. */
-#define OPTIONS_MAX_CONNECTIONS_LIMIT 1000000
+#define OPTIONS_MAX_CONNECTIONS_LIMIT 1000000u
 
 struct options {
 	const char *socket_path;    /* -k, or the compiled-in default */

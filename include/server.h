@@ -11,7 +11,7 @@
 /* Default cap on simultaneous connections (--max-connections). While the
  * table is full the listener is not polled; new clients wait in the
  * listen backlog. */
-#define SERVER_DEFAULT_MAX_CONNECTIONS 1024
+#define SERVER_DEFAULT_MAX_CONNECTIONS 1024u
 
 /* After a stop signal, replies still being written get this long. */
 #define SERVER_STOP_DRAIN_S 5

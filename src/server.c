@@ -268,7 +268,7 @@ begin_stop(struct server *s, int signo)
 	log_info("signal %d: stopping", signo);
 	s->stopping = true;
 	workers_quiesce(s->workers);
-	s->drain_deadline_ms = now_ms() + SERVER_STOP_DRAIN_S * 1000u;
+	s->drain_deadline_ms = now_ms() + (uint64_t)SERVER_STOP_DRAIN_S * 1000u;
 	sock_close(s->listener);
 	update_listener_poll(s);
 	for (unsigned slot = 0; slot < s->n_slots_used; slot++) {

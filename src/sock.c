@@ -112,9 +112,8 @@ socket_is_live(const struct sockaddr_un *addr, socklen_t len)
 
 	if (fd < 0)
 		return -1;
-	if (connect(fd, (const struct sockaddr *)addr, len) == 0)
-		r = 1;
-	else if (errno == EAGAIN || errno == EINPROGRESS)
+	if (connect(fd, (const struct sockaddr *)addr, len) == 0 ||
+	    errno == EAGAIN || errno == EINPROGRESS)
 		r = 1;
 	else if (errno == ECONNREFUSED || errno == ENOENT)
 		r = 0;

@@ -301,7 +301,7 @@ print_payload(uint8_t opcode, uint8_t sa, const uint8_t *p, uint32_t n)
 			printf("reservation key: 0x");
 			for (int i = 8; i < 16; i++)
 				printf("%02x", p[i]);
-			printf("\nscope: %u type: %u\n", p[21] >> 4, p[21] & 0x0f);
+			printf("\nscope: %u type: %u\n", (unsigned)(p[21] >> 4), (unsigned)(p[21] & 0x0f));
 		} else {
 			printf("no reservation\n");
 		}
