@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * trace.h: the helper's trace events and QEMU's -T option syntax,
- * [[enable=]PATTERN][,events=FILE][,file=FILE]. A pattern may use shell
- * wildcards and a leading '-' disables what it matches; -T help lists the
- * events. Enabled events are written one line each, as
+ * [[enable=]PATTERN][,events=FILE][,file=FILE]. A pattern may use the
+ * wildcards '*' and '?', and a leading '-' disables what it matches;
+ * -T help lists the events. Enabled events are written one line each, as
  * "TID@SECONDS.MICROSECONDS:EVENT key=value ...", to FILE or stderr.
  */
 #ifndef PRH_TRACE_H

@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -82,6 +81,37 @@ is_help(const char *s)
 	return strcmp(s, "help") == 0 || strcmp(s, "?") == 0;
 }
 
+/*
+ * Shell-style matching with '*' (any run of characters) and '?' (any one
+ * character), the two wildcards QEMU's -T patterns have. (libc's fnmatch
+ * would also accept [classes], and it brings locale tables into a static
+ * binary.)
+ */
+static bool
+glob_match(const char *pattern, const char *s)
+{
+	const char *star = NULL, *resume = NULL;
+
+	while (*s != '\0') {
+		if (*pattern == '*') {
+			star = pattern++;
+			resume = s;
+		} else if (*pattern == '?' || *pattern == *s) {
+			pattern++;
+			s++;
+		} else if (star != NULL) {
+			/* Let the last '*' swallow one more character. */
+			pattern = star + 1;
+			s = ++resume;
+		} else {
+			return false;
+		}
+	}
+	while (*pattern == '*')
+		pattern++;
+	return *pattern == '\0';
+}
+
 /* Enable (or with a leading '-', disable) the events matching pattern. */
 static void
 trace_apply_pattern(const char *pattern, FILE *err)
@@ -94,14 +124,14 @@ trace_apply_pattern(const char *pattern, FILE *err)
 		pattern++;
 	}
 	for (int i = 0; i < TRACE_EVENT_COUNT; i++) {
-		if (fnmatch(pattern, trace_events[i].name, 0) == 0) {
+		if (glob_match(pattern, trace_events[i].name)) {
 			trace_enabled[i] = enable;
 			matched = true;
 		}
 	}
 	/* As QEMU does, only a plain name that matches nothing is worth a
 	 * warning; a wildcard matching nothing is normal. */
-	if (!matched && strpbrk(pattern, "*?[") == NULL)
+	if (!matched && strpbrk(pattern, "*?") == NULL)
 		fprintf(err, "qemu-pr-helper: warning: trace event '%s' does not exist\n",
 		        pattern);
 }

@@ -75,6 +75,21 @@ main(void)
 	       "'?' matches exactly one character each");
 
 	trace_reset();
+	is_int(apply("*accept"), TRACE_OPT_OK, "leading '*'");
+	is_int(enabled_mask(), 1u << TRACE_CONN_ACCEPT, "'*' at the start matches a prefix");
+	trace_reset();
+	is_int(apply("prh_*_*"), TRACE_OPT_OK, "two '*'");
+	is_int(enabled_mask(), (1u << TRACE_EVENT_COUNT) - 1, "'*' backtracks across '_'");
+	trace_reset();
+	is_int(apply("prh_conn_accept*"), TRACE_OPT_OK, "trailing '*' matching nothing more");
+	is_int(enabled_mask(), 1u << TRACE_CONN_ACCEPT, "'*' may match the empty string");
+	trace_reset();
+	is_int(apply("prh_conn_accep"), TRACE_OPT_OK, "a prefix without '*'");
+	is_int(enabled_mask(), 0, "matches nothing (whole names only)");
+	is_int(apply("prh_conn_[a]ccept"), TRACE_OPT_OK, "brackets");
+	is_int(enabled_mask(), 0, "are not wildcards, as in QEMU");
+
+	trace_reset();
 	is_int(apply("no_such_event"), TRACE_OPT_OK, "unknown name is not fatal");
 	ok(strstr(err_text, "trace event 'no_such_event' does not exist") != NULL,
 	   "but it draws a warning");
