@@ -154,6 +154,21 @@ proc_field() {
 # open_fds PID: the number of open fds of a process.
 open_fds() { ls "/proc/$1/fd" | wc -l; }
 
+# no_fd_leak DESCRIPTION PID BASELINE: once its clients are gone, the
+# helper holds no more fds than its baseline (closes reach it
+# asynchronously, so allow it a moment; sanitizer runtimes may hold one
+# fewer later than at the start, never more).
+no_fd_leak() {
+	tries=40
+	while [ "$(open_fds "$2")" -gt "$3" ] && [ $tries -gt 0 ]; do
+		sleep 0.05
+		tries=$((tries - 1))
+	done
+	now=$(open_fds "$2")
+	if [ "$now" -le "$3" ]; then ok "$1 ($now fds, baseline $3)"
+	else not_ok "$1 ($now fds, baseline $3)"; ls -l "/proc/$2/fd" | sed 's/^/#   /'; fi
+}
+
 # ---- protocol bytes, as prh-client's raw mode takes and prints them ----
 
 # zeros N: N bytes of " 00"

@@ -17,6 +17,7 @@ PRH_TEST_FIFO_DELAY_MS=4000 "$HOOKS" -k "$S" -T "prh_request_executed,file=$T/tr
 H=$!
 track "$H"
 wait_socket "$S"
+base0=$(open_fds "$H")
 
 # A request stuck on the slow device...
 "$CLIENT" -k "$S" -t 20000 read-keys "$T/slow" >"$T/slow.out" 2>&1 &
@@ -51,6 +52,7 @@ done
 for p in $par; do wait_exit "$p" 30; done
 n_replies=$(cat "$T"/par.* | grep -c 'status: 0x02 CHECK CONDITION')
 is "50 parallel clients x 20 requests: 1000 replies" "$n_replies" 1000
+no_fd_leak "no fd left behind by the slow and the parallel clients" "$H" "$base0"
 
 # SIGTERM with a request in flight: its reply is still delivered.
 base=$(open_fds "$H")

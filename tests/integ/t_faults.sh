@@ -20,23 +20,6 @@ track "$H"
 wait_socket "$S"
 base=$(open_fds "$H")
 
-settle() {
-	# Closes reach the helper asynchronously; give the loop a moment.
-	tries=40
-	while [ "$(open_fds "$H")" -gt "$base" ] && [ $tries -gt 0 ]; do
-		sleep 0.05
-		tries=$((tries - 1))
-	done
-}
-
-# no_more_fds DESCRIPTION: the helper holds no more fds than at the start
-# (sanitizer runtimes may close one of their own in between).
-no_more_fds() {
-	now=$(open_fds "$H")
-	if [ "$now" -le "$base" ]; then ok "$1 ($now fds, baseline $base)"
-	else not_ok "$1 ($now fds, baseline $base)"; fi
-}
-
 # A PR OUT request: feature word, CDB (fd attached), 24 parameter bytes.
 cdb=$(pr_out_cdb 24 6)
 params=$(hex_zeros 24)
@@ -60,9 +43,8 @@ while [ $k -le 44 ]; do
 	IFS=$old_ifs
 	k=$((k + 1))
 done
-settle
 check "45 clients that left at every byte offset of a request: alive" alive "$H"
-no_more_fds "and holding only its baseline fds"
+no_fd_leak "and holding only its baseline fds" "$H" "$base"
 out=$("$CLIENT" -k "$S" read-keys "$F")
 contains "and serving" "$out" "status: 0x02"
 
@@ -73,9 +55,8 @@ while [ $i -lt 20 ]; do
 		"sendfd $T/dev $(pr_in_cdb 8192)" 'recv 60' >/dev/null 2>&1
 	i=$((i + 1))
 done
-settle
 check "20 clients gone in the middle of a large reply: alive" alive "$H"
-no_more_fds "baseline fds"
+no_fd_leak "baseline fds" "$H" "$base"
 out=$("$CLIENT" -k "$S" -a 300 read-keys "$T/dev")
 contains "a PR IN with data still works" "$out" "status: 0x00 GOOD"
 contains "its payload is cut to the allocation length" "$out" "size: 300"
@@ -85,10 +66,9 @@ is "50 full 8 KiB replies on one connection" "$(echo "$out" | grep -c 'status: 0
 # Connection churn.
 rss_before=$(proc_field "$H" VmRSS)
 failures=$("$TOOL" churn "$S" 20000)
-settle
 is "20000 connect/close cycles: no client failed" "$failures" 0
 check "the helper is alive" alive "$H"
-no_more_fds "baseline fds"
+no_fd_leak "baseline fds" "$H" "$base"
 rss_after=$(proc_field "$H" VmRSS)
 diag "RSS before churn: $rss_before, after: $rss_after"
 # Memory is judged on the release build: ASan keeps freed memory in
@@ -109,7 +89,7 @@ if [ -z "${PRH_FLAVOUR:-}" ]; then
 	check "RSS flat over 75000 more requests ($rss_warm -> $rss_long)" \
 		test $(( ${rss_long% kB} - ${rss_warm% kB} )) -lt 64
 fi
-no_more_fds "baseline fds"
+no_fd_leak "baseline fds" "$H" "$base"
 
 stop "$H" TERM
 is "exit 0" "$EXIT_STATUS" 0

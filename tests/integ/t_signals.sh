@@ -48,6 +48,7 @@ is "no error output" "$(cat "$T/nb.err")" ""
 start_helper pipe -k "$T/p.sock"
 H=$HPID
 wait_socket "$T/p.sock"
+base=$(open_fds "$H")
 i=0
 while [ $i -lt 100 ]; do
 	"$CLIENT" -k "$T/p.sock" raw 'send 00000000' >/dev/null 2>&1
@@ -56,6 +57,7 @@ while [ $i -lt 100 ]; do
 	i=$((i + 1))
 done
 check "200 clients that hang up early: still alive" alive "$H"
+no_fd_leak "no fd left behind by them" "$H" "$base"
 out=$("$CLIENT" -k "$T/p.sock" read-keys /dev/null)
 contains "and still serving" "$out" "status: 0x02"
 is "nothing printed about them at the default level" "$(cat "$T/pipe.err")" ""
