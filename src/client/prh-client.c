@@ -85,7 +85,8 @@ usage(FILE *f)
 "  handshake          feature exchange only; prints the helper's word\n"
 "  raw STEP...        scripted bytes: 'send HEX', 'sendfd PATH HEX',\n"
 "                     'sendfd-ro PATH HEX', 'sendfds PATH,PATH HEX',\n"
-"                     'recv N', 'features',\n"
+"                     'recv N', 'reply' (header and its payload),\n"
+"                     'features',\n"
 "                     'expect-eof', 'sleep MS', 'shut-wr', 'rcvbuf N'\n"
 "\n"
 "  -k, --socket=PATH     helper socket (default " PRH_DEFAULT_SOCKET ")\n"
@@ -541,6 +542,39 @@ raw_step(int sock, const char *step, int timeout_ms)
 		print_hex("recv", buf, (size_t)got);
 		if ((size_t)got < n) {
 			printf("eof after %zd bytes\n", got);
+			return EXIT_CLOSED;
+		}
+		return 0;
+	}
+	if (strcmp(word, "reply") == 0) {
+		/* One whole reply: the header, then as many payload bytes as
+		 * its size field says (at most PRH_MAX_DATA). */
+		ssize_t got = recv_all(sock, buf, PRH_REPLY_HDR_SIZE, timeout_ms);
+		uint32_t size;
+
+		if (got < 0) {
+			printf("recv failed: %s\n", strerror(errno));
+			return EXIT_FAILURE;
+		}
+		if (got < PRH_REPLY_HDR_SIZE) {
+			print_hex("recv", buf, (size_t)got);
+			printf("eof after %zd bytes\n", got);
+			return EXIT_CLOSED;
+		}
+		size = proto_get_be32(buf + 4);
+		if (size > PRH_MAX_DATA) {
+			print_hex("recv", buf, PRH_REPLY_HDR_SIZE);
+			printf("size %u above %d\n", size, PRH_MAX_DATA);
+			return EXIT_FAILURE;
+		}
+		got = size > 0 ? recv_all(sock, buf + PRH_REPLY_HDR_SIZE, size, timeout_ms) : 0;
+		if (got < 0) {
+			printf("recv failed: %s\n", strerror(errno));
+			return EXIT_FAILURE;
+		}
+		print_hex("recv", buf, PRH_REPLY_HDR_SIZE + (size_t)got);
+		if ((size_t)got < size) {
+			printf("eof after %zd payload bytes\n", got);
 			return EXIT_CLOSED;
 		}
 		return 0;

@@ -60,6 +60,10 @@ no_fd_leak "baseline fds" "$H" "$base"
 out=$("$CLIENT" -k "$S" -a 300 read-keys "$T/dev")
 contains "a PR IN with data still works" "$out" "status: 0x00 GOOD"
 contains "its payload is cut to the allocation length" "$out" "size: 300"
+out=$("$CLIENT" -k "$S" raw features "sendfd $T/dev $(pr_in_cdb 300)" reply 2>&1 | grep '^recv:')
+is "raw 'reply' reads the header and exactly 'size' payload bytes (104 + 300)" \
+	"$(echo "$out" | wc -w)" 405
+contains "  the size field says 300" "$out" "recv: 00 00 00 00 00 00 01 2c"
 out=$("$CLIENT" -k "$S" -a 8192 -q -n 50 read-keys "$T/dev")
 is "50 full 8 KiB replies on one connection" "$(echo "$out" | grep -c 'status: 0x00')" 50
 
