@@ -7,6 +7,7 @@
 #                     foreground on build/run/qemu-pr-helper.sock (as root)
 #   make check        install test packages, build, run every test
 #   make install      DESTDIR, PREFIX, SBINDIR, MANDIR, DOCDIR are honoured
+#   make dist         source tarball build/static-pr-helper-VERSION.tar.gz
 #   make uninstall / make clean / make distclean
 #
 # By default libcap.a and libsgutils2.a are built with musl-gcc from Debian's
@@ -143,7 +144,7 @@ endif
 
 .DELETE_ON_ERROR:
 .PHONY: all deps setup setup-check run check check-vm check-sanitize asan-build \
-        valgrind-build fuzz-build fuzz bench tests install uninstall clean distclean size
+        valgrind-build fuzz-build fuzz bench tests install uninstall dist clean distclean size
 
 all: $(HELPER) $(CLIENT) size
 
@@ -282,16 +283,54 @@ check-vm: setup-check
 	$(MAKE) tests
 	tests/run.sh $(B) vm/
 
+# Installed: the stripped binary in SBINDIR (SBINDIR=$(BINDIR) for bin),
+# the man page, the licence texts and README, and the service files of
+# scripts/init as examples to copy (they are not activated).
+INIT_DATA  := $(addprefix scripts/init/,qemu-pr-helper.socket qemu-pr-helper.service \
+              qemu-pr-helper.default inittab.example)
+INIT_PROGS := $(addprefix scripts/init/,qemu-pr-helper.init qemu-pr-helper.openrc)
+EXAMPLES   := $(DOCDIR)/examples
+
 install: $(HELPER)
-	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DOCDIR)
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(DOCDIR) $(DESTDIR)$(EXAMPLES)/runit/log
 	$(INSTALL) -m 0755 $(HELPER) $(DESTDIR)$(SBINDIR)/qemu-pr-helper
 	$(STRIP) $(DESTDIR)$(SBINDIR)/qemu-pr-helper
+	$(INSTALL) -m 0644 docs/qemu-pr-helper.8 $(DESTDIR)$(MANDIR)/man8/qemu-pr-helper.8
 	$(INSTALL) -m 0644 LICENSE README.md $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 0644 $(INIT_DATA) $(DESTDIR)$(EXAMPLES)/
+	$(INSTALL) -m 0755 $(INIT_PROGS) $(DESTDIR)$(EXAMPLES)/
+	$(INSTALL) -m 0755 scripts/init/runit/run $(DESTDIR)$(EXAMPLES)/runit/run
+	$(INSTALL) -m 0755 scripts/init/runit/log/run $(DESTDIR)$(EXAMPLES)/runit/log/run
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/qemu-pr-helper
+	rm -f $(DESTDIR)$(SBINDIR)/qemu-pr-helper $(DESTDIR)$(MANDIR)/man8/qemu-pr-helper.8
 	rm -f $(DESTDIR)$(DOCDIR)/LICENSE $(DESTDIR)$(DOCDIR)/README.md
-	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+	rm -f $(addprefix $(DESTDIR)$(EXAMPLES)/,$(notdir $(INIT_DATA) $(INIT_PROGS)))
+	rm -f $(DESTDIR)$(EXAMPLES)/runit/run $(DESTDIR)$(EXAMPLES)/runit/log/run
+	-rmdir $(DESTDIR)$(EXAMPLES)/runit/log $(DESTDIR)$(EXAMPLES)/runit \
+	    $(DESTDIR)$(EXAMPLES) $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+# A source tarball, $(B)/$(PROJECT)-$(VERSION).tar.gz: the files git tracks
+# when this directory is a git checkout (so nothing stray slips in), else the
+# source directories as they are (a tree unpacked from an earlier tarball). It
+# builds and tests with the same two commands as a checkout.
+DIST_NAME := $(PROJECT)-$(VERSION)
+DIST_TOP  := Makefile README.md LICENSE .gitignore .ci src include tests scripts docs
+
+dist:
+	@mkdir -p $(B)
+	@rm -rf $(B)/$(DIST_NAME) $(B)/$(DIST_NAME).tar.gz
+	@mkdir -p $(B)/$(DIST_NAME)
+	$(Q)if [ -e .git ]; then \
+	    git ls-files -z $(DIST_TOP) | xargs -0 cp --parents -a -t $(B)/$(DIST_NAME); \
+	else \
+	    cp -a $(DIST_TOP) $(B)/$(DIST_NAME)/; \
+	fi
+	$(Q)tar -C $(B) --owner=0 --group=0 --numeric-owner --sort=name \
+	    -czf $(B)/$(DIST_NAME).tar.gz $(DIST_NAME)
+	@rm -rf $(B)/$(DIST_NAME)
+	@echo "$(B)/$(DIST_NAME).tar.gz"
 
 # clean keeps the dependency libraries (they take a network fetch to
 # rebuild); distclean removes everything.

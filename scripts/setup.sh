@@ -21,7 +21,8 @@ what=${1:-build}
 
 build_pkgs="gcc make binutils musl-tools linux-libc-dev dpkg-dev patch xz-utils file"
 check_pkgs="$build_pkgs coreutils procps util-linux iproute2 strace qemu-system-common
-	libcap-dev libsgutils2-dev valgrind clang libclang-rt-14-dev man-db groff-base"
+	libcap-dev libsgutils2-dev valgrind clang libclang-rt-14-dev man-db groff-base
+	systemd shellcheck"
 vm_pkgs="qemu-system-x86 busybox-static cpio sg3-utils kmod"
 
 case $what in

@@ -106,17 +106,21 @@ report_logs() {
 
 run_suite "$build" "" yes ""
 
+# Tests of the release build only (not repeated by the flavours below).
+packaging="t_dist t_man t_initscript"
+
 # ASan and UBSan. Leak detection is left to valgrind: LeakSanitizer needs
 # to ptrace the process, which a helper that changed uid may not allow.
 # Excluded: t_build and t_sandbox check the static, sandboxed release
-# binary, which this build deliberately is not.
+# binary, which this build deliberately is not; t_dist, t_man and
+# t_initscript check packaging, documents and shell scripts, not code.
 if [ -x "$build/asan/qemu-pr-helper" ]; then
 	rm -rf "$build/asan/reports"
 	mkdir -p "$build/asan/reports"
 	PRH_FLAVOUR=asan \
 	ASAN_OPTIONS="detect_leaks=0:log_path=$build/asan/reports/asan" \
 	UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$build/asan/reports/ubsan" \
-		run_suite "$build/asan" "asan/" yes "t_build t_sandbox"
+		run_suite "$build/asan" "asan/" yes "t_build t_sandbox $packaging"
 	report_logs "ASan/UBSan" "$build/asan/reports"
 fi
 
@@ -125,7 +129,7 @@ fi
 if [ -x "$build/valgrind-run/qemu-pr-helper" ]; then
 	rm -f "$build/valgrind-run/valgrind-logs"/*
 	PRH_FLAVOUR=valgrind \
-		run_suite "$build/valgrind-run" "valgrind/" no "t_build t_sandbox t_ioctl"
+		run_suite "$build/valgrind-run" "valgrind/" no "t_build t_sandbox t_ioctl $packaging"
 	report_logs "valgrind" "$build/valgrind-run/valgrind-logs"
 fi
 

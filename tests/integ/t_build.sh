@@ -34,13 +34,37 @@ if make -s -C "$SRC" B="$B" DESTDIR="$T/root" PREFIX=/opt/prh install >"$T/inst.
 	ok "make install with DESTDIR and PREFIX"
 	check "binary in PREFIX/sbin" test -x "$T/root/opt/prh/sbin/qemu-pr-helper"
 	contains "installed binary is stripped" "$(file "$T/root/opt/prh/sbin/qemu-pr-helper")" ", stripped"
-	check "licence texts installed" test -s "$T/root/opt/prh/share/doc/static-pr-helper/LICENSE"
+	doc=$T/root/opt/prh/share/doc/static-pr-helper
+	check "licence texts installed" test -s "$doc/LICENSE"
+	check "man page in PREFIX/share/man/man8" test -s "$T/root/opt/prh/share/man/man8/qemu-pr-helper.8"
+	is "man finds it there" "$(MANPATH=$T/root/opt/prh/share/man man -w qemu-pr-helper 2>&1)" \
+		"$T/root/opt/prh/share/man/man8/qemu-pr-helper.8"
+	for f in qemu-pr-helper.socket qemu-pr-helper.service qemu-pr-helper.default \
+		inittab.example; do
+		check "example $f installed" test -s "$doc/examples/$f"
+	done
+	for f in qemu-pr-helper.init qemu-pr-helper.openrc runit/run runit/log/run; do
+		check "example $f installed, executable" test -x "$doc/examples/$f"
+	done
 	make -s -C "$SRC" B="$B" DESTDIR="$T/root" PREFIX=/opt/prh uninstall >/dev/null 2>&1
 	check "make uninstall removes the binary" test ! -e "$T/root/opt/prh/sbin/qemu-pr-helper"
-	check "and the documents" test ! -e "$T/root/opt/prh/share/doc/static-pr-helper/LICENSE"
+	check "and the man page" test ! -e "$T/root/opt/prh/share/man/man8/qemu-pr-helper.8"
+	check "and the documents and examples" test ! -e "$doc"
+	left=$(find "$T/root" -type f)
+	is "and leaves no file behind" "$left" ""
 else
 	not_ok "make install with DESTDIR and PREFIX"
 	sed 's/^/# /' "$T/inst.log"
+fi
+
+# SBINDIR=$(BINDIR): the binary in bin instead, as some layouts want.
+if make -s -C "$SRC" B="$B" DESTDIR="$T/root2" PREFIX=/usr SBINDIR=/usr/bin install \
+	>"$T/inst2.log" 2>&1; then
+	check "make install SBINDIR=/usr/bin puts the binary in bin" test -x "$T/root2/usr/bin/qemu-pr-helper"
+	check "and nothing in sbin" test ! -e "$T/root2/usr/sbin"
+else
+	not_ok "make install SBINDIR=/usr/bin"
+	sed 's/^/# /' "$T/inst2.log"
 fi
 
 # The licence texts of everything linked statically are shipped.
