@@ -217,6 +217,36 @@ else
 	not_ok "systemd-analyze is installed (package systemd)"
 fi
 
+# The service as systemd would run it: socket activation (systemd-socket-
+# activate passes the listening socket as fd 3 and execs the command in
+# place), the unit's CapabilityBoundingSet and NoNewPrivileges, taken from
+# the unit file itself; once with the unit as shipped, once with -u nobody.
+caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$INIT/qemu-pr-helper.service" |
+	tr 'A-Z ' 'a-z\n' | sed -n 's/^cap_\(.*\)/+\1/p' | paste -s -d, -)
+contains "the unit's bounding set names CAP_SYS_RAWIO" "$caps" "+sys_rawio"
+if command -v systemd-socket-activate >/dev/null 2>&1; then
+	for args in "" "-u nobody"; do
+		l="systemd-like${args:+ ($args)}"
+		rm -f "$SOCK"
+		# shellcheck disable=SC2086
+		systemd-socket-activate -l "$SOCK" setpriv --no-new-privs \
+			--bounding-set="-all,$caps" "$HELPER" $args 2>"$T/sa.err" &
+		spid=$!
+		track "$spid"
+		check "$l: the helper starts on the first connection and answers" wait_socket "$SOCK"
+		contains "$l: it runs in place of the activator" \
+			"$(tr '\0' ' ' <"/proc/$spid/cmdline")" "$HELPER"
+		is "$l: keeping CAP_SYS_RAWIO only" \
+			"$(sed -n 's/^CapEff:[[:space:]]*//p' "/proc/$spid/status")" 0000000000020000
+		stop "$spid" TERM
+		is "$l: SIGTERM (systemctl stop) exits 0" "$EXIT_STATUS" 0
+		check "$l: the activated socket is left to systemd" test -S "$SOCK"
+	done
+	rm -f "$SOCK"
+else
+	not_ok "systemd-socket-activate is installed (package systemd)"
+fi
+
 # The scripts are POSIX sh for busybox, dash and OpenRC alike.
 if command -v shellcheck >/dev/null 2>&1; then
 	for f in qemu-pr-helper.init qemu-pr-helper.openrc runit/run runit/log/run; do
