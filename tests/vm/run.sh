@@ -22,7 +22,7 @@
 # Logs stay in BUILD/vm/run after the run: console.log (the guest's
 # serial console), logs/STAGE.log (every command and reply), results.tap.
 #
-# Environment: PRH_VM_TIMEOUT (seconds for the whole guest, default 840),
+# Environment: PRH_VM_TIMEOUT (seconds for the whole guest, default 1200),
 # PRH_VM_ACCEL (default tcg), PRH_VM_SMP (default 1), PRH_VM_STAGES (only
 # these stages, e.g. "actions qemu"; lio always runs first; development;
 # "bench" selects the benchmark stage that make bench runs, which is not
@@ -35,13 +35,13 @@ build=$(cd "$build" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 VM=$build/vm
 RUN=$VM/run
-LIMIT=${PRH_VM_TIMEOUT:-840}
+LIMIT=${PRH_VM_TIMEOUT:-1200}
 ACCEL=${PRH_VM_ACCEL:-tcg}
 # One vCPU: with two, every exec's TLB shootdown makes the vCPU threads
 # wait for each other, and process creation gets 2-10x slower as soon as
 # anything else runs on the host (measured: 35 ms vs 70-500 ms per exec).
 SMP=${PRH_VM_SMP:-1}
-ALL_STAGES="lio actions differential isolation qemu"
+ALL_STAGES="lio actions differential isolation qemu libvirt"
 STAGES=${PRH_VM_STAGES:-}
 
 n=0
@@ -73,7 +73,7 @@ trap 'exit 1' INT TERM
 
 [ "$(id -u)" -eq 0 ] || bail "the VM suite needs root (9p export of /, SG_IO in the guest); uid is $(id -u)"
 for tool in qemu-system-x86_64 /usr/bin/qemu-pr-helper /bin/busybox cpio gzip xz \
-	modprobe depmod dpkg-deb apt-get sg_persist timeout; do
+	modprobe depmod dpkg-deb apt-get sg_persist timeout libvirtd virsh unshare; do
 	command -v "$tool" >/dev/null 2>&1 ||
 		bail "missing $tool (scripts/setup.sh check installs the VM packages)"
 done

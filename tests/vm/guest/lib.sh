@@ -232,3 +232,50 @@ hex_zeros() {
 	for ((i = 0; i < $1; i++)); do z="$z 00"; done
 	printf '%s' "$z"
 }
+
+# ---- the nested guest's agent (l2-agent.sh) -------------------------------
+#
+# A stage that boots the nested guest opens the agent's serial port as fd 5
+# (its output) and fd 6 (its input), and sets AGENT_PID to a process that
+# lives as long as that guest's QEMU.
+
+# l2_read_until PREFIX SECONDS: read agent lines into L2_OUT until one
+# starts with PREFIX (left in L2_LAST); 1 on timeout or QEMU's exit.
+l2_read_until() {
+	local deadline=$(($(date +%s) + $2)) line
+	L2_OUT=""
+	L2_LAST=""
+	while [ "$(date +%s)" -lt "$deadline" ]; do
+		if IFS= read -r -t 5 -u 5 line; then
+			case $line in
+			"$1"*) L2_LAST=$line; return 0 ;;
+			esac
+			L2_OUT="$L2_OUT$line
+"
+		elif ! alive "$AGENT_PID"; then
+			return 1
+		fi
+	done
+	return 1
+}
+
+# l2 DESC COMMAND: run COMMAND in the nested guest; passes if it exits 0.
+# Its output is left in L2_OUT.
+l2() {
+	local desc=$1 t
+	t=$(now_ms)
+	printf '%s\n' "$2" >&6
+	echo "l2\$ $2" >&2
+	if ! l2_read_until "@@rc " 120; then
+		not_ok "$desc (no answer from the nested guest)"
+		printf '%s' "$L2_OUT" >&2
+		return 1
+	fi
+	printf '%s(exit %s, %d ms)\n' "$L2_OUT" "${L2_LAST#@@rc }" $(($(now_ms) - t)) >&2
+	if [ "${L2_LAST#@@rc }" = 0 ]; then
+		ok "$desc"
+	else
+		not_ok "$desc (exit status ${L2_LAST#@@rc })"
+		diag "$L2_OUT"
+	fi
+}

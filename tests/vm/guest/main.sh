@@ -15,7 +15,7 @@ mkdir -p "$RUN/logs"
 
 # name:limit in seconds. "lio" creates the LUNs the others use. "bench" is
 # not a test: it runs only when selected (make bench).
-LIMITS="lio:90 actions:150 differential:150 isolation:120 qemu:330 bench:400"
+LIMITS="lio:90 actions:150 differential:150 isolation:120 qemu:330 libvirt:300 bench:400"
 # The host may select stages (PRH_VM_STAGES, for development); lio always
 # runs first.
 STAGES=""

@@ -9,6 +9,7 @@
 #   DOURS  the same run through ours, on an identical fresh LUN
 #   ISO    the fast LUN of the isolation test (t_isolation.sh)
 #   L2     the nested QEMU's disk (t_qemu.sh)
+#   LV     the disk of the libvirt domain (t_libvirt.sh)
 # plus the scsi_debug disk loaded by /init (SD_BLK, SD_SG), the slow device.
 # Writes their device variables to $RUN/lio.env.
 
@@ -20,14 +21,14 @@ check "LIO database root set to a writable directory" \
 	test "$(cat "$CFS/dbroot")" = /run/target
 
 i=1
-for set in ACT DREF DOURS ISO L2; do
+for set in ACT DREF DOURS ISO L2 LV; do
 	lio_make_set "$set" "$i"
 	i=$((i + 1))
 done
-diag "LIO: 5 ramdisk LUNs x 2 tcm_loop nexuses in $(($(now_ms) - t0)) ms"
+diag "LIO: 6 ramdisk LUNs x 2 tcm_loop nexuses in $(($(now_ms) - t0)) ms"
 
 n_ok=0
-for set in ACT DREF DOURS ISO L2; do
+for set in ACT DREF DOURS ISO L2 LV; do
 	for v in P1_BLK P1_SG P2_BLK P2_SG; do
 		var=${set}_$v
 		dev=${!var:-}
@@ -38,7 +39,7 @@ for set in ACT DREF DOURS ISO L2; do
 		fi
 	done
 done
-is "every LUN has a block and an sg node on both nexuses" "$n_ok" 20
+is "every LUN has a block and an sg node on both nexuses" "$n_ok" 24
 
 # path1 and path2 of a LUN are different initiator ports on one device.
 contains "path1 is LIO's ramdisk" "$(sg_inq "$ACT_P1_SG" 2>&1)" "RAMDISK-MCP"
@@ -55,7 +56,7 @@ check "scsi_debug disk present ($SD_BLK, $SD_SG)" test -b "$SD_BLK" -a -c "$SD_S
 # Adding LUNs leaves 3F/0E (REPORTED LUNS DATA HAS CHANGED) pending on the
 # nexuses; consume them so that tests see only the attentions they cause.
 all=""
-for set in ACT DREF DOURS ISO L2; do
+for set in ACT DREF DOURS ISO L2 LV; do
 	for v in P1_SG P2_SG; do
 		var=${set}_$v
 		all="$all ${!var}"
@@ -70,7 +71,7 @@ done
 is "no unit attention left on any nexus" "$bad" ""
 
 {
-	declare -p | sed -n 's/^declare -- \(\(ACT\|DREF\|DOURS\|ISO\|L2\)_P[12]_[A-Z]*=\)/\1/p'
+	declare -p | sed -n 's/^declare -- \(\(ACT\|DREF\|DOURS\|ISO\|L2\|LV\)_P[12]_[A-Z]*=\)/\1/p'
 	echo "SD_BLK=$SD_BLK"
 	echo "SD_SG=$SD_SG"
 } >"$RUN/lio.env"

@@ -45,46 +45,7 @@ STARTED="$STARTED $QT"
 # Read-write opens of the FIFOs never block, whatever QEMU is doing.
 exec 5<>"$CTL.out" 6<>"$CTL.in"
 
-# l2_read_until PREFIX SECONDS: read agent lines into L2_OUT until one
-# starts with PREFIX (left in L2_LAST); 1 on timeout or QEMU's exit.
-l2_read_until() {
-	local deadline=$(($(date +%s) + $2)) line
-	L2_OUT=""
-	L2_LAST=""
-	while [ "$(date +%s)" -lt "$deadline" ]; do
-		if IFS= read -r -t 5 -u 5 line; then
-			case $line in
-			"$1"*) L2_LAST=$line; return 0 ;;
-			esac
-			L2_OUT="$L2_OUT$line
-"
-		elif ! alive "$QT"; then
-			return 1
-		fi
-	done
-	return 1
-}
-
-# l2 DESC COMMAND: run COMMAND in the nested guest; passes if it exits 0.
-# Its output is left in L2_OUT.
-l2() {
-	local desc=$1 t
-	t=$(now_ms)
-	printf '%s\n' "$2" >&6
-	echo "l2\$ $2" >&2
-	if ! l2_read_until "@@rc " 120; then
-		not_ok "$desc (no answer from the nested guest)"
-		printf '%s' "$L2_OUT" >&2
-		return 1
-	fi
-	printf '%s(exit %s, %d ms)\n' "$L2_OUT" "${L2_LAST#@@rc }" $(($(now_ms) - t)) >&2
-	if [ "${L2_LAST#@@rc }" = 0 ]; then
-		ok "$desc"
-	else
-		not_ok "$desc (exit status ${L2_LAST#@@rc })"
-		diag "$L2_OUT"
-	fi
-}
+AGENT_PID=$QT
 
 if ! l2_read_until "@@ready" 240; then
 	not_ok "the nested guest boots and its agent answers"
