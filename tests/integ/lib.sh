@@ -28,7 +28,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-diag() { echo "# $*"; }
+diag() { printf '%s\n' "$*" | sed 's/^/# /'; }
 ok() { n_checks=$((n_checks + 1)); echo "ok $n_checks - $*"; }
 not_ok() {
 	n_checks=$((n_checks + 1))
@@ -36,39 +36,8 @@ not_ok() {
 	echo "not ok $n_checks - $*"
 }
 
-# check DESCRIPTION COMMAND...: passes when the command succeeds.
-check() {
-	desc=$1
-	shift
-	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-
-# is DESCRIPTION GOT WANT
-is() {
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		not_ok "$1"
-		diag "got:  '$2'"
-		diag "want: '$3'"
-	fi
-}
-
-# contains DESCRIPTION TEXT NEEDLE
-contains() {
-	case $2 in
-	*"$3"*) ok "$1" ;;
-	*) not_ok "$1"; diag "'$3' not found in:"; printf '%s\n' "$2" | sed 's/^/#   /' ;;
-	esac
-}
-
-# lacks DESCRIPTION TEXT NEEDLE
-lacks() {
-	case $2 in
-	*"$3"*) not_ok "$1"; diag "'$3' unexpectedly found in:"; printf '%s\n' "$2" | sed 's/^/#   /' ;;
-	*) ok "$1" ;;
-	esac
-}
+# check, is, contains, lacks
+. "$(dirname "$0")/../lib/checks.sh"
 
 done_testing() {
 	echo "1..$n_checks"

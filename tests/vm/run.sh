@@ -97,7 +97,7 @@ mkdir -p "$RUN/bin" "$RUN/guest" "$RUN/logs"
 cp "$build/qemu-pr-helper" "$build/prh-client" "$RUN/bin/"
 # The benchmark stage's load generator, when built (make bench).
 if [ -x "$build/bench/loadgen" ]; then cp "$build/bench/loadgen" "$RUN/bin/"; fi
-cp "$here"/guest/*.sh "$RUN/guest/"
+cp "$here"/guest/*.sh "$here/../lib/checks.sh" "$RUN/guest/"
 if sh "$here/mkinitrd.sh" "$VM/l1.cpio.gz" "$here/init.sh" "$KTREE" "$rel" \
 	"virtio_pci 9pnet_virtio 9p configfs target_core_mod tcm_loop sd_mod sg scsi_debug" "" \
 	>"$VM/mkinitrd.log" 2>&1 &&

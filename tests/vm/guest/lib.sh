@@ -57,31 +57,9 @@ not_ok() {
 # finish: the stage's exit status, 1 if any check failed.
 finish() { exit $((FAILED > 0)); }
 
-# check DESC CMD...: passes when the command succeeds.
-check() {
-	local desc=$1
-	shift
-	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-
-# is DESC GOT WANT
-is() {
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		not_ok "$1"
-		diag "got:  '$2'"
-		diag "want: '$3'"
-	fi
-}
-
-# contains DESC TEXT NEEDLE
-contains() {
-	case $2 in
-	*"$3"*) ok "$1" ;;
-	*) not_ok "$1"; diag "'$3' not found in:"; diag "$2" ;;
-	esac
-}
+# check, is, contains, lacks (tests/lib/checks.sh, copied here by run.sh)
+# shellcheck source=/dev/null
+. "$RUN/guest/checks.sh"
 
 # ---- time ---------------------------------------------------------------
 
