@@ -126,6 +126,15 @@ HOOKS_HELPER := $(B)/tests/qemu-pr-helper-hooks
 TOOL_SRCS    := $(wildcard tests/tools/*.c)
 TOOL_BINS    := $(patsubst tests/tools/%.c,$(B)/tests/tools/%,$(TOOL_SRCS))
 
+# sg3_utils' sg_persist, linked statically from the source tree the
+# dependency build unpacked: the VM suite's nested guest runs it, and a
+# dynamic one spends seconds in the loader there per command. Only when the
+# dependencies are built from source; otherwise the suite uses the
+# system's.
+ifndef DEPS_PREFIX
+SG_PERSIST   := $(B)/tests/sg_persist
+endif
+
 PREFIX   ?= /usr/local
 SBINDIR  ?= $(PREFIX)/sbin
 BINDIR   ?= $(PREFIX)/bin
@@ -201,7 +210,14 @@ $(B)/tests/tools/%: tests/tools/%.c $(LIBPRH) $(DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBPRH) $(DEP_LIBS)
 
-tests: all $(UNIT_BINS) $(TOOL_BINS) $(HOOKS_HELPER)
+$(SG_PERSIST): $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)src=$$(ls -d $(DEP)/src/sg3-utils-*/ | head -n 1) && \
+	$(CC) -static -Os -DHAVE_CONFIG_H $(KERNEL_CFLAGS) -I$(DEP)/sg3-build \
+	    -I$${src}include -o $@ $${src}src/sg_persist.c $(SGUTILS_LIBS)
+
+tests: all $(UNIT_BINS) $(TOOL_BINS) $(HOOKS_HELPER) $(SG_PERSIST)
 
 setup:
 	scripts/setup.sh build

@@ -24,7 +24,7 @@ check_pkgs="$build_pkgs coreutils procps util-linux iproute2 strace qemu-system-
 	libcap-dev libsgutils2-dev valgrind clang libclang-rt-14-dev man-db groff-base
 	systemd shellcheck"
 vm_pkgs="qemu-system-x86 busybox-static cpio sg3-utils kmod
-	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients"
+	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients lz4"
 
 case $what in
 build) pkgs=$build_pkgs ;;

@@ -32,6 +32,11 @@ static pthread_mutex_t construct_lock = PTHREAD_MUTEX_INITIALIZER;
 /*
  * Test builds only (never the installed binary). A FIFO passed as the
  * device stands for a SCSI device the host does not have:
+ *   PRH_TEST_FIFO_HOLD=1        it answers only when the test releases it:
+ *                               each request waits until it can read one
+ *                               byte from the FIFO (a LUN that hangs for
+ *                               as long as the test wants, no clock
+ *                               involved);
  *   PRH_TEST_FIFO_DELAY_MS=N    it takes N ms to answer (a slow LUN);
  *   PRH_TEST_FIFO_PAYLOAD=N     it answers GOOD, and PR IN returns N bytes
  *                               (0, 1, 2, ... mod 256) before the helper
@@ -39,12 +44,14 @@ static pthread_mutex_t construct_lock = PTHREAD_MUTEX_INITIALIZER;
  *   PRH_TEST_FORBIDDEN_SYSCALL  every request first makes a system call
  *                               the sandbox forbids (it must kill us).
  */
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+static int test_fifo_hold;
 static unsigned long test_fifo_delay_ms;
 static long test_fifo_payload = -1;
 static int test_forbidden_syscall;
@@ -54,6 +61,7 @@ test_hooks_init(void)
 {
 	const char *v;
 
+	test_fifo_hold = getenv("PRH_TEST_FIFO_HOLD") != NULL;
 	if ((v = getenv("PRH_TEST_FIFO_DELAY_MS")) != NULL)
 		test_fifo_delay_ms = strtoul(v, NULL, 10);
 	if ((v = getenv("PRH_TEST_FIFO_PAYLOAD")) != NULL)
@@ -73,6 +81,17 @@ test_hook_answer(int dev_fd, uint8_t opcode, uint16_t len, uint8_t *data,
 		syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
 	if (fstat(dev_fd, &st) < 0 || !S_ISFIFO(st.st_mode))
 		return 0;
+	/* The client opened the FIFO non-blocking: wait in poll(), then take
+	 * exactly one byte (another request may take the next one). */
+	while (test_fifo_hold) {
+		struct pollfd pfd = { .fd = dev_fd, .events = POLLIN };
+		uint8_t byte;
+
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			break;
+		if (read(dev_fd, &byte, 1) == 1)
+			break;
+	}
 	if (test_fifo_delay_ms > 0) {
 		ts.tv_sec = (time_t)(test_fifo_delay_ms / 1000);
 		ts.tv_nsec = (long)(test_fifo_delay_ms % 1000) * 1000000L;

@@ -7,6 +7,12 @@
  * prints the reply: status, decoded sense and payload. A "raw" mode sends
  * arbitrary bytes and fds, for malformed-input tests.
  *
+ * With --qtest it plays a guest instead (for tests): the command goes to a
+ * SCSI disk of QEMU's virtio-scsi controller, through QEMU's qtest socket
+ * (qtest.c, vscsi.c), and QEMU's own pr-manager-helper client forwards it
+ * to the helper the disk was configured with. What is printed is then what
+ * a guest sees, in the same format.
+ *
  * Exit status: 0 a reply was received (whatever its SCSI status), 1 error,
  * 2 usage, 3 the helper closed the connection without replying.
  */
@@ -29,6 +35,8 @@
 #include "num.h"
 #include "prh.h"
 #include "proto.h"
+#include "qtest.h"
+#include "vscsi.h"
 
 #define EXIT_USAGE  2
 #define EXIT_CLOSED 3
@@ -49,6 +57,8 @@ struct client_opts {
 	int param_len;          /* PR OUT parameter list length override, -1 none */
 	unsigned repeat;        /* send the command this many times */
 	bool quiet;             /* print only the status line */
+	const char *qtest_path; /* play a guest through QEMU's qtest socket */
+	unsigned target, lun;   /* the guest's disk, with qtest_path */
 };
 
 static const struct {
@@ -83,6 +93,8 @@ usage(FILE *f)
 "  preempt-abort  register-move\n"
 "Other commands:\n"
 "  handshake          feature exchange only; prints the helper's word\n"
+"  init               (with --qtest) reset and set up QEMU's virtio-scsi\n"
+"                     controller, then clear each disk's reset unit attention\n"
 "  raw STEP...        scripted bytes: 'send HEX', 'sendfd PATH HEX',\n"
 "                     'sendfd-ro PATH HEX', 'sendfds PATH,PATH HEX',\n"
 "                     'recv N', 'reply' (header and its payload),\n"
@@ -103,7 +115,13 @@ usage(FILE *f)
 "      --param-len=N     send N as the parameter list length (CDB 7-8)\n"
 "  -r, --read-only       open the device O_RDONLY\n"
 "  -n, --repeat=N        send the command N times on one connection\n"
-"  -q, --quiet           print only the status line\n");
+"  -q, --quiet           print only the status line\n"
+"\n"
+"As a guest (tests): the command goes through QEMU's virtio-scsi controller\n"
+"to a disk whose PR commands QEMU forwards to its pr-manager-helper; no\n"
+"DEVICE, no --read-only. QEMU runs stopped (-S) with -qtest PATH.\n"
+"      --qtest=PATH      QEMU's qtest socket\n"
+"      --target=N --lun=N  the disk (default 0 and 0)\n");
 }
 
 /* ---- socket helpers --------------------------------------------------- */
@@ -309,6 +327,33 @@ print_payload(uint8_t opcode, uint8_t sa, const uint8_t *p, uint32_t n)
 	}
 }
 
+/* Print a reply: status, then (unless quiet) size, sense, decoded sense
+ * and the payload (none if payload is NULL). */
+static void
+print_reply(uint32_t status, uint32_t size, const uint8_t sense[PRH_SENSE_SIZE],
+            const uint8_t *payload, uint8_t opcode, uint8_t sa, bool quiet)
+{
+	printf("status: 0x%02x %s\n", status, status_name(status));
+	if (quiet)
+		return;
+	printf("size: %u\n", size);
+	print_hex("sense", sense, PRH_SENSE_SIZE);
+	if (status == PRH_STATUS_CHECK_CONDITION) {
+		struct sg_scsi_sense_hdr ssh;
+		char text[128];
+
+		if (sg_scsi_normalize_sense(sense, PRH_SENSE_SIZE, &ssh)) {
+			sg_get_asc_ascq_str(ssh.asc, ssh.ascq, (int)sizeof(text), text);
+			printf("sense key: 0x%x asc: 0x%02x ascq: 0x%02x (%s)\n",
+			       ssh.sense_key, ssh.asc, ssh.ascq, text);
+		} else {
+			printf("sense key: none\n");
+		}
+	}
+	if (payload != NULL && size > 0)
+		print_payload(opcode, sa, payload, size);
+}
+
 static int
 read_reply(int sock, int timeout_ms, uint8_t opcode, uint8_t sa, uint16_t alloc,
            bool quiet)
@@ -331,41 +376,20 @@ read_reply(int sock, int timeout_ms, uint8_t opcode, uint8_t sa, uint16_t alloc,
 		return EXIT_FAILURE;
 	}
 	proto_decode_reply(hdr, &status, &size, sense);
-	printf("status: 0x%02x %s\n", status, status_name(status));
-	if (quiet) {
-		if (size > 0 && size <= PRH_MAX_DATA &&
-		    recv_all(sock, payload, size, timeout_ms) != (ssize_t)size)
-			return EXIT_FAILURE;
-		return EXIT_SUCCESS;
-	}
-	printf("size: %u\n", size);
-	print_hex("sense", sense, sizeof(sense));
-	if (status == PRH_STATUS_CHECK_CONDITION) {
-		struct sg_scsi_sense_hdr ssh;
-		char text[128];
-
-		if (sg_scsi_normalize_sense(sense, PRH_SENSE_SIZE, &ssh)) {
-			sg_get_asc_ascq_str(ssh.asc, ssh.ascq, (int)sizeof(text), text);
-			printf("sense key: 0x%x asc: 0x%02x ascq: 0x%02x (%s)\n",
-			       ssh.sense_key, ssh.asc, ssh.ascq, text);
-		} else {
-			printf("sense key: none\n");
-		}
-	}
 	/* The helper must never send more than the allocation length: a
 	 * QEMU client would abort on it. */
 	if (size > alloc || size > PRH_MAX_DATA) {
+		print_reply(status, size, sense, NULL, opcode, sa, quiet);
 		fprintf(stderr, "prh-client: payload size %u exceeds allocation length %u\n",
 		        size, alloc);
 		return EXIT_FAILURE;
 	}
-	if (size > 0) {
-		if (recv_all(sock, payload, size, timeout_ms) != (ssize_t)size) {
-			fprintf(stderr, "prh-client: payload cut short\n");
-			return EXIT_FAILURE;
-		}
-		print_payload(opcode, sa, payload, size);
+	if (size > 0 && recv_all(sock, payload, size, timeout_ms) != (ssize_t)size) {
+		print_reply(status, size, sense, NULL, opcode, sa, quiet);
+		fprintf(stderr, "prh-client: payload cut short\n");
+		return EXIT_FAILURE;
 	}
+	print_reply(status, size, sense, payload, opcode, sa, quiet);
 	return EXIT_SUCCESS;
 }
 
@@ -462,6 +486,106 @@ run_command(const struct client_opts *o, uint8_t opcode, uint8_t sa,
 		                opcode == PRH_OP_PR_IN ? o->alloc_len : 0, o->quiet);
 	}
 	close(sock);
+	return rc;
+}
+
+/* ---- as a guest, through QEMU (--qtest) -------------------------------- */
+
+/* QEMU's qtest socket appears while QEMU starts; wait this long for it. */
+#define QTEST_CONNECT_WAIT_MS 30000
+/* Targets "init" probes for disks; QEMU answers BAD_TARGET for the rest. */
+#define QTEST_INIT_TARGETS 16
+
+static struct qtest qtest_conn;  /* large line buffer: not on the stack */
+
+static int
+qtest_start(const struct client_opts *o, struct vscsi *v, bool reset)
+{
+	if (qtest_connect(&qtest_conn, o->qtest_path, QTEST_CONNECT_WAIT_MS,
+	                  o->timeout_ms) < 0)
+		return -1;
+	if (vscsi_open(v, &qtest_conn, reset) < 0) {
+		qtest_close(&qtest_conn);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * init: set the controller up, then send TEST UNIT READY once to LUN 0 of
+ * each target. Right after the reset QEMU itself answers the first command
+ * to each disk with a RESET unit attention (it never reaches the device);
+ * consuming it here keeps it out of the commands under test. Prints one
+ * line per disk found.
+ */
+static int
+run_qtest_init(const struct client_opts *o)
+{
+	static const uint8_t tur[6];
+	struct vscsi v;
+	int rc = EXIT_SUCCESS;
+
+	if (qtest_start(o, &v, true) < 0)
+		return EXIT_FAILURE;
+	printf("controller: PCI slot %u, I/O 0x%x, queue size %u, cdb %u, sense %u\n",
+	       v.slot, v.iobase, v.queue_size, v.cdb_size, v.sense_size);
+	for (unsigned t = 0; t < QTEST_INIT_TARGETS; t++) {
+		struct vscsi_cmd cmd = { .target = t, .lun = 0, .cdb = tur, .cdb_len = 6,
+		                         .timeout_ms = o->timeout_ms };
+		struct vscsi_result res = { 0 };
+
+		if (vscsi_run(&v, &cmd, &res) < 0) {
+			rc = EXIT_FAILURE;
+			break;
+		}
+		if (res.response == VSCSI_S_BAD_TARGET)
+			continue;
+		printf("target %u: response %s status 0x%02x", t,
+		       vscsi_response_name(res.response), res.status);
+		if (res.status == PRH_STATUS_CHECK_CONDITION)
+			printf(" sense %x/%02x/%02x", res.sense[2] & 0x0f, res.sense[12],
+			       res.sense[13]);
+		printf("\n");
+	}
+	qtest_close(&qtest_conn);
+	return rc;
+}
+
+static int
+run_command_qtest(const struct client_opts *o, uint8_t opcode, uint8_t sa)
+{
+	uint8_t cdb[PRH_CDB_SIZE];
+	static uint8_t param[PRH_MAX_DATA], data_in[VSCSI_DATA_MAX];
+	size_t param_len = build_request(o, opcode, sa, cdb, param);
+	struct vscsi v;
+	int rc = EXIT_SUCCESS;
+
+	if (qtest_start(o, &v, false) < 0)
+		return EXIT_FAILURE;
+	for (unsigned i = 0; i < o->repeat && rc == EXIT_SUCCESS; i++) {
+		/* A guest sends the 10-byte CDB; QEMU pads it to 16 for the helper. */
+		struct vscsi_cmd cmd = {
+			.target = o->target, .lun = o->lun, .cdb = cdb, .cdb_len = 10,
+			.data_out = param, .data_out_len = param_len,
+			.data_in_len = opcode == PRH_OP_PR_IN ? o->alloc_len : 0,
+			.timeout_ms = o->timeout_ms,
+		};
+		struct vscsi_result res = { .data_in = data_in };
+
+		if (vscsi_run(&v, &cmd, &res) < 0) {
+			rc = EXIT_FAILURE;
+			break;
+		}
+		printf("response: 0x%02x %s\n", res.response, vscsi_response_name(res.response));
+		if (res.response != VSCSI_S_OK)
+			continue;
+		if (!o->quiet)
+			printf("sense length: %u\n", res.sense_len);
+		/* Data-in counts only with GOOD (QEMU leaves resid 0 otherwise). */
+		print_reply(res.status, (uint32_t)res.data_in_got, res.sense,
+		            res.status == PRH_STATUS_GOOD ? data_in : NULL, opcode, sa, o->quiet);
+	}
+	qtest_close(&qtest_conn);
 	return rc;
 }
 
@@ -654,7 +778,7 @@ int
 main(int argc, char **argv)
 {
 	enum { O_SCOPE = 256, O_APTPL, O_ALL_TG_PT, O_SPEC_I_PT, O_UNREG,
-	       O_REL_TGT_PORT, O_TRANSPORT_ID, O_PARAM_LEN };
+	       O_REL_TGT_PORT, O_TRANSPORT_ID, O_PARAM_LEN, O_QTEST, O_TARGET, O_LUN };
 	static const struct option long_opts[] = {
 		{ "socket", required_argument, NULL, 'k' },
 		{ "timeout", required_argument, NULL, 't' },
@@ -670,6 +794,9 @@ main(int argc, char **argv)
 		{ "rel-tgt-port", required_argument, NULL, O_REL_TGT_PORT },
 		{ "transport-id", required_argument, NULL, O_TRANSPORT_ID },
 		{ "param-len", required_argument, NULL, O_PARAM_LEN },
+		{ "qtest", required_argument, NULL, O_QTEST },
+		{ "target", required_argument, NULL, O_TARGET },
+		{ "lun", required_argument, NULL, O_LUN },
 		{ "read-only", no_argument, NULL, 'r' },
 		{ "repeat", required_argument, NULL, 'n' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -730,6 +857,17 @@ main(int argc, char **argv)
 				goto bad;
 			o.param_len = (int)n;
 			break;
+		case O_QTEST: o.qtest_path = optarg; break;
+		case O_TARGET:
+			if (!num_parse_decimal(optarg, 255, &n))
+				goto bad;
+			o.target = (unsigned)n;
+			break;
+		case O_LUN:
+			if (!num_parse_decimal(optarg, 0x3fff, &n))
+				goto bad;
+			o.lun = (unsigned)n;
+			break;
 		case 'r': o.read_only = true; break;
 		case 'n':
 			if (!num_parse_decimal(optarg, 100000000, &n) || n == 0)
@@ -744,6 +882,18 @@ main(int argc, char **argv)
 	if (optind >= argc)
 		goto bad;
 	cmd = argv[optind++];
+	if (o.qtest_path != NULL) {
+		/* As a guest: QEMU holds the device (and its access mode). */
+		if (optind != argc || o.read_only)
+			goto bad;
+		if (strcmp(cmd, "init") == 0)
+			return run_qtest_init(&o);
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+			if (strcmp(cmd, commands[i].name) == 0)
+				return run_command_qtest(&o, commands[i].opcode, commands[i].sa);
+		}
+		goto bad;
+	}
 	if (strcmp(cmd, "handshake") == 0) {
 		int sock = connect_helper(o.socket_path);
 		int rc;

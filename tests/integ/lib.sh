@@ -101,6 +101,40 @@ wait_socket() {
 	return 0
 }
 
+# wait_trace FILE PATTERN COUNT [SECONDS]: until FILE has COUNT lines
+# matching PATTERN (a helper's -T trace); 1 if not within SECONDS (60).
+wait_trace() {
+	tries=$(( ${4:-60} * 20 ))
+	while [ "$(grep -c "$2" "$1" 2>/dev/null)" -lt "$3" ]; do
+		tries=$((tries - 1))
+		[ "$tries" -le 0 ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+# wait_text FILE TEXT [SECONDS]: until FILE contains TEXT (60 s at most).
+wait_text() {
+	tries=$(( ${3:-60} * 20 ))
+	while ! grep -qF -- "$2" "$1" 2>/dev/null; do
+		tries=$((tries - 1))
+		[ "$tries" -le 0 ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+# wait_gone PATH [SECONDS]: until PATH no longer exists (60 s at most).
+wait_gone() {
+	tries=$(( ${2:-60} * 20 ))
+	while [ -e "$1" ]; do
+		tries=$((tries - 1))
+		[ "$tries" -le 0 ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
 # answers PATH: a helper on PATH completes the feature exchange now.
 answers() { "$CLIENT" -k "$1" -t 2000 handshake >/dev/null 2>&1; }
 
@@ -123,12 +157,24 @@ proc_field() {
 # open_fds PID: the number of open fds of a process.
 open_fds() { ls "/proc/$1/fd" | wc -l; }
 
+# wait_fds PID N [SECONDS]: until the process holds at least N fds (a
+# client's connection has been accepted); 60 s at most.
+wait_fds() {
+	tries=$(( ${3:-60} * 20 ))
+	while [ "$(open_fds "$1")" -lt "$2" ]; do
+		tries=$((tries - 1))
+		[ "$tries" -le 0 ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
 # no_fd_leak DESCRIPTION PID BASELINE: once its clients are gone, the
 # helper holds no more fds than its baseline (closes reach it
-# asynchronously, so allow it a moment; sanitizer runtimes may hold one
-# fewer later than at the start, never more).
+# asynchronously, so allow it up to a minute on a slow machine; sanitizer
+# runtimes may hold one fewer later than at the start, never more).
 no_fd_leak() {
-	tries=40
+	tries=1200
 	while [ "$(open_fds "$2")" -gt "$3" ] && [ $tries -gt 0 ]; do
 		sleep 0.05
 		tries=$((tries - 1))

@@ -76,17 +76,18 @@ cat >"$T/ns.sh" <<NS
 set -e
 mount -t tmpfs tmpfs /dev
 mknod -m 666 /dev/null c 1 3
-"$TOOL" syslog /dev/log "$T/syslog.txt" 20 &
+"$TOOL" syslog /dev/log "$T/syslog.txt" 110 &
 L=\$!
 while [ ! -S /dev/log ]; do sleep 0.05; done
 "$HELPER" -d -v -k "$S" -f "$P"
 "$CLIENT" -k "$S" handshake >/dev/null
 kill -TERM \$(cat "$P")
 while [ -e "$P" ]; do sleep 0.05; done
-sleep 0.2
+# The stand-in may not have read the last datagrams yet.
+while ! grep -q "signal 15: stopping" "$T/syslog.txt" 2>/dev/null; do sleep 0.05; done
 kill -TERM \$L
 NS
-if timeout 30 unshare -m sh "$T/ns.sh" >"$T/ns.out" 2>&1; then
+if timeout 120 unshare -m sh "$T/ns.sh" >"$T/ns.out" 2>&1; then
 	log=$(cat "$T/syslog.txt")
 	contains "syslog gets the messages after -d" "$log" "qemu-pr-helper["
 	contains "at LOG_DAEMON|LOG_INFO (priority 30)" "$log" "<30>"

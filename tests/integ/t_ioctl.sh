@@ -17,23 +17,30 @@ wait_socket "$S"
 strace -f -qq -e trace=ioctl -e verbose=ioctl -v -s 64 -o "$T/strace" -p "$H" 2>"$T/strace.err" &
 ST=$!
 track "$ST"
-# strace is attached once it has reported every thread.
-sleep 1
-raw() { "$CLIENT" -k "$S" -t 5000 raw features "$@" >/dev/null 2>&1; }
+# strace is attached once every thread of the helper has it as tracer.
+traced() {
+	for task in /proc/"$H"/task/*; do
+		[ "$(proc_field "$H/task/${task##*/}" TracerPid)" = "$ST" ] || return 1
+	done
+}
+tries=1200
+while ! traced && [ $tries -gt 0 ]; do sleep 0.05; tries=$((tries - 1)); done
+check "strace is attached to every thread" traced
+raw() { "$CLIENT" -k "$S" -t 60000 raw features "$@" >/dev/null 2>&1; }
 
 raw "sendfd $F $(pr_in_cdb 8)" 'recv 104'
 raw "sendfd /dev/null $(pr_in_cdb 8)" 'recv 104'
 raw "sendfd-ro $F $(pr_out_cdb 24)$(hex_zeros 24)" 'recv 104'
-sleep 0.3
-is "regular file, /dev/null, read-only PR OUT: no ioctl at all" "$(grep -c ioctl "$T/strace")" 0
-
 raw "sendfd $LOOP $(pr_in_cdb 77 1)" 'recv 104'
 raw "sendfd $LOOP $(pr_out_cdb 24 6)$(hex_zeros 24)" 'recv 104'
-sleep 0.3
+# strace writes what it saw in order: once the block device's two ioctls
+# are there, the first three requests are behind them.
+wait_text "$T/strace" "dxfer_direction=SG_DXFER_TO_DEV"
 kill -INT "$ST"
-wait_exit "$ST" 5
+wait_exit "$ST" 60
 trace=$(cat "$T/strace")
-is "a block device gets exactly one ioctl per request" "$(grep -c 'ioctl(' "$T/strace")" 2
+is "regular file, /dev/null, read-only PR OUT: no ioctl at all; a block device: exactly one per request" \
+	"$(grep -c 'ioctl(' "$T/strace")" 2
 contains "it is SG_IO" "$trace" "SG_IO"
 contains "PR IN: 16-byte CDB, unchanged" "$trace" 'cmd_len=16, cmdp="\x5e\x01\x00\x00\x00\x00\x00\x00\x4d\x00\x00\x00\x00\x00\x00\x00"'
 contains "PR IN: the whole 8192-byte buffer, from the device" "$trace" "dxfer_direction=SG_DXFER_FROM_DEV, cmd_len=16"

@@ -36,24 +36,28 @@ is "the stop works under the filter: exit 0" "$EXIT_STATUS" 0
 is "nothing logged but the violation" "$(cat "$T/s.err")" \
 	"qemu-pr-helper: client fd 8 (pid $(sed -n 's/.*(pid \([0-9]*\)).*/\1/p' "$T/s.err")): request without a file descriptor; closing the connection"
 
-# Worker threads started after the filter: two requests stuck on slow
-# devices need a second worker, and clone(CLONE_THREAD) must be allowed.
-PRH_TEST_FIFO_DELAY_MS=1500 "$HOOKS" -k "$S" 2>"$T/h.err" &
+# Worker threads started after the filter: requests stuck on a device that
+# does not answer (until the test releases it) need more workers, and
+# clone(CLONE_THREAD) must be allowed.
+PRH_TEST_FIFO_HOLD=1 "$HOOKS" -k "$S" 2>"$T/h.err" &
 H=$!
 track "$H"
 wait_socket "$S"
+exec 9<>"$T/slow"
 threads_before=$(proc_field "$H" Threads)
-"$CLIENT" -k "$S" read-keys "$T/slow" >"$T/a.out" 2>&1 &
+"$CLIENT" -k "$S" -t 120000 read-keys "$T/slow" >"$T/a.out" 2>&1 &
 A=$!
-"$CLIENT" -k "$S" read-keys "$T/slow" >"$T/b.out" 2>&1 &
+"$CLIENT" -k "$S" -t 120000 read-keys "$T/slow" >"$T/b.out" 2>&1 &
 C=$!
-"$CLIENT" -k "$S" read-keys "$T/slow" >"$T/c.out" 2>&1 &
+"$CLIENT" -k "$S" -t 120000 read-keys "$T/slow" >"$T/c.out" 2>&1 &
 D=$!
-sleep 0.5
-threads_during=$(proc_field "$H" Threads)
-check "more worker threads start under the filter ($threads_before -> $threads_during)" \
-	test "$threads_during" -gt "$threads_before"
-wait_exit "$A" 10; wait_exit "$C" 10; wait_exit "$D" 10
+more_threads() { [ "$(proc_field "$H" Threads)" -gt "$threads_before" ]; }
+tries=1200
+while ! more_threads && [ $tries -gt 0 ]; do sleep 0.05; tries=$((tries - 1)); done
+check "more worker threads start under the filter ($threads_before -> $(proc_field "$H" Threads))" \
+	more_threads
+printf xxx >&9
+wait_exit "$A" 60; wait_exit "$C" 60; wait_exit "$D" 60
 contains "and their requests complete" "$(cat "$T/a.out" "$T/b.out" "$T/c.out" | grep -c 'status: 0x02')" 3
 check "the helper survived" alive "$H"
 stop "$H" TERM

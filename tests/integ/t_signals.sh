@@ -73,7 +73,9 @@ for round in 1 2 3; do
 	"$CLIENT" -k "$T/st.sock" -q -n 1000000 read-keys /dev/null >"$T/stream.out" 2>&1 &
 	SC=$!
 	track "$SC"
-	sleep 0.3
+	# Replies are flowing once the client's output buffer has been
+	# written out (it holds a few hundred of them).
+	wait_text "$T/stream.out" "status: 0x02"
 	stop "$SH" TERM
 	is "SIGTERM during a request stream (round $round): exit 0" "$EXIT_STATUS" 0
 	wait_exit "$SC" 10
@@ -82,13 +84,14 @@ for round in 1 2 3; do
 done
 
 # An idle client does not delay the stop; it sees the connection close.
-"$CLIENT" -k "$T/p.sock" -t 20000 raw features 'send 00000000' expect-eof >"$T/idle.out" 2>&1 &
+base=$(open_fds "$H")
+"$CLIENT" -k "$T/p.sock" -t 120000 raw features 'send 00000000' expect-eof >"$T/idle.out" 2>&1 &
 I=$!
 track "$I"
-sleep 0.3
+check "an idle client is connected" wait_fds "$H" $((base + 1))
 stop "$H" TERM
 is "with an idle client connected: exit 0 (no wait for the idle client)" "$EXIT_STATUS" 0
-wait_exit "$I" 5
+wait_exit "$I" 60
 contains "the idle client saw the close" "$(cat "$T/idle.out")" "eof"
 
 done_testing

@@ -35,13 +35,15 @@ build=$(cd "$build" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 VM=$build/vm
 RUN=$VM/run
-LIMIT=${PRH_VM_TIMEOUT:-1200}
+# The guest's stages have their own limits, scaled to the machine's speed
+# (guest/main.sh); this one only catches a guest that hangs as a whole.
+LIMIT=${PRH_VM_TIMEOUT:-3600}
 ACCEL=${PRH_VM_ACCEL:-tcg}
 # One vCPU: with two, every exec's TLB shootdown makes the vCPU threads
 # wait for each other, and process creation gets 2-10x slower as soon as
 # anything else runs on the host (measured: 35 ms vs 70-500 ms per exec).
 SMP=${PRH_VM_SMP:-1}
-ALL_STAGES="lio actions differential isolation qemu libvirt"
+ALL_STAGES="lio actions differential isolation qemu guest libvirt"
 STAGES=${PRH_VM_STAGES:-}
 
 n=0
@@ -72,7 +74,7 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 [ "$(id -u)" -eq 0 ] || bail "the VM suite needs root (9p export of /, SG_IO in the guest); uid is $(id -u)"
-for tool in qemu-system-x86_64 /usr/bin/qemu-pr-helper /bin/busybox cpio gzip xz \
+for tool in qemu-system-x86_64 /usr/bin/qemu-pr-helper /bin/busybox cpio gzip xz lz4 \
 	modprobe depmod dpkg-deb apt-get sg_persist timeout libvirtd virsh unshare; do
 	command -v "$tool" >/dev/null 2>&1 ||
 		bail "missing $tool (scripts/setup.sh check installs the VM packages)"
@@ -87,7 +89,10 @@ t=$(now)
 rel=$(sh "$here/kernel.sh" "$VM/kernel" 2>"$VM/kernel.log") ||
 	bail "guest kernel: $(tail -n 3 "$VM/kernel.log" | tr '\n' ' ')"
 KTREE=$VM/kernel/$rel
-ok "guest kernel $rel ready ($(($(now) - t)) s)"
+crel=$(sh "$here/kernel.sh" "$VM/kernel" cloud-amd64 2>>"$VM/kernel.log") ||
+	bail "nested guest kernel: $(tail -n 3 "$VM/kernel.log" | tr '\n' ' ')"
+CTREE=$VM/kernel/$crel
+ok "guest kernels $rel and $crel ready ($(($(now) - t)) s)"
 
 # ---- 2. images and the run directory ------------------------------------
 t=$(now)
@@ -98,12 +103,20 @@ cp "$build/qemu-pr-helper" "$build/prh-client" "$RUN/bin/"
 # The benchmark stage's load generator, when built (make bench).
 if [ -x "$build/bench/loadgen" ]; then cp "$build/bench/loadgen" "$RUN/bin/"; fi
 cp "$here"/guest/*.sh "$here/../lib/checks.sh" "$RUN/guest/"
+# The nested guest's sg_persist: the static build (make tests) when there
+# is one (a dynamic one spends seconds per command in the loader there).
+if [ -x "$build/tests/sg_persist" ]; then
+	l2_bins="" l2_extra="$build/tests/sg_persist:/usr/bin/sg_persist"
+else
+	l2_bins=/usr/bin/sg_persist l2_extra=""
+fi
+# shellcheck disable=SC2086 # l2_extra is empty or one SRC:DST word
 if sh "$here/mkinitrd.sh" "$VM/l1.cpio.gz" "$here/init.sh" "$KTREE" "$rel" \
 	"virtio_pci 9pnet_virtio 9p configfs target_core_mod tcm_loop sd_mod sg scsi_debug" "" \
 	>"$VM/mkinitrd.log" 2>&1 &&
-	sh "$here/mkinitrd.sh" "$RUN/l2.cpio.gz" "$here/init.sh" "$KTREE" "$rel" \
-	"virtio_pci virtio_scsi sd_mod sg" "/usr/bin/sg_persist" \
-	"$here/l2-agent.sh:/agent.sh" >>"$VM/mkinitrd.log" 2>&1; then
+	sh "$here/mkinitrd.sh" "$RUN/l2.cpio.gz" "$here/init.sh" "$CTREE" "$crel" \
+	"virtio_pci virtio_scsi sd_mod sg" "$l2_bins" \
+	"$here/l2-agent.sh:/agent.sh" $l2_extra >>"$VM/mkinitrd.log" 2>&1; then
 	ok "initramfs images built ($(($(now) - t)) s)"
 else
 	sed 's/^/# /' "$VM/mkinitrd.log"
@@ -111,11 +124,11 @@ else
 fi
 # The nested guest's kernel, in the run directory too: the guest sees
 # nothing of the build directory but that (a hard link when possible).
-ln -f "$KTREE/vmlinux" "$RUN/vmlinux" 2>/dev/null || cp "$KTREE/vmlinux" "$RUN/vmlinux"
+ln -f "$CTREE/vmlinux" "$RUN/vmlinux" 2>/dev/null || cp "$CTREE/vmlinux" "$RUN/vmlinux"
 # What the guest stages need to know, as guest paths (/run/vm is RUN).
 cat >"$RUN/vm.env" <<EOF
 KREL=$rel
-VMLINUX=/run/vm/vmlinux
+L2_VMLINUX=/run/vm/vmlinux
 L2_INITRD=/run/vm/l2.cpio.gz
 STAGES="$STAGES"
 EOF

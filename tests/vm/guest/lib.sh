@@ -65,6 +65,12 @@ finish() { exit $((FAILED > 0)); }
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
+# scaled SECONDS: a time limit for this machine: SECONDS (what suffices
+# several times over on the machine the suite was written on, at half
+# speed) times the speed factor main.sh measured (PRH_SCALE_PCT, >= 100).
+# Limits only bound hangs; no check depends on them.
+scaled() { echo $(($1 * ${PRH_SCALE_PCT:-100} / 100)); }
+
 # ---- helpers ------------------------------------------------------------
 
 # start_helper VAR NAME BINARY SOCK [ARG...]: run a helper in the
@@ -115,6 +121,17 @@ wait_exit() {
 	EXIT_STATUS=$?
 }
 
+# gone PID SECONDS: wait for any process (not only a child) to end; 1 if it
+# is still there after SECONDS.
+gone() {
+	local tries=$(($2 * 10))
+	while alive "$1"; do
+		tries=$((tries - 1))
+		[ "$tries" -le 0 ] && return 1
+		sleep 0.1
+	done
+}
+
 # stop_helper PID: SIGTERM and wait (status in EXIT_STATUS).
 stop_helper() {
 	kill -TERM "$1" 2>/dev/null
@@ -128,9 +145,12 @@ stop_helper() {
 
 # pr SOCK ARG...: one prh-client call; its output in OUT, exit status in
 # RC, and parsed (see parse_reply). Every call is logged with its output.
+# N_PR counts the calls.
+N_PR=0
 pr() {
 	local sock=$1
 	shift
+	N_PR=$((N_PR + 1))
 	OUT=$("$CLIENT" -k "$sock" -t 20000 "$@" 2>&1)
 	RC=$?
 	{
@@ -145,9 +165,11 @@ pr() {
 #   R_TRIPLE "5/24/00" (decoded sense, empty if none)   R_PAYLOAD "00 ..."
 #   R_GEN "0x00000002"   R_KEYS "1111 2222" (sorted, leading zeros cut)
 #   R_RESV "key=1111 scope=0 type=3" or "none" (READ RESERVATION)
+#   R_RESPONSE "OK" (virtio-scsi response, only as a guest: gpr)
 parse_reply() {
 	local line k keys=() v
 	R_STATUS="" R_SIZE="" R_SENSE="" R_TRIPLE="" R_PAYLOAD="" R_GEN="" R_KEYS="" R_RESV=none
+	R_RESPONSE=""
 	while IFS= read -r line; do
 		case $line in
 		"status: "*) v=${line#status: }; R_STATUS=${v%% *} ;;
@@ -159,6 +181,7 @@ parse_reply() {
 			fi
 			;;
 		"payload: "*) R_PAYLOAD=${line#payload: } ;;
+		"response: "*) v=${line#response: }; R_RESPONSE=${v#* } ;;
 		"generation: "*) R_GEN=${line#generation: } ;;
 		"key: 0x"*)
 			k=${line#key: 0x}
@@ -191,10 +214,12 @@ parse_reply() {
 }
 
 # expect DESC STATUS [K/AA/QQ]: the last reply came, with this status (and
-# sense); prints the reply on failure.
+# sense), and as a guest (gpr) with virtio-scsi response OK; prints the
+# reply on failure.
 expect() {
 	local desc=$1 want=$2 want_sense=${3:-}
 	if [ "$RC" -eq 0 ] && [ "$R_STATUS" = "$want" ] &&
+		{ [ -z "$R_RESPONSE" ] || [ "$R_RESPONSE" = OK ]; } &&
 		{ [ -z "$want_sense" ] || [ "$R_TRIPLE" = "$want_sense" ]; }; then
 		ok "$desc"
 	else
@@ -211,6 +236,122 @@ hex_zeros() {
 	printf '%s' "$z"
 }
 
+# ---- QEMU as the client, without a guest OS --------------------------------
+#
+# QEMU runs stopped (-S, nothing boots) with its qtest socket open; prh-client
+# --qtest plays the guest's virtio-scsi driver (src/client/vscsi.c), so each
+# PR command takes QEMU's real path: virtio-scsi, scsi-block or scsi-generic,
+# file-posix, the pr-manager-helper client, the helper. Its QMP monitor is a
+# pair of FIFOs (QEMU's pipe chardev), read here with bash builtins.
+
+# qemu_start NAME HELPER-SOCK DISK...: start QEMU NAME with pr-manager-helper
+# "pr0" on HELPER-SOCK and one disk per DISK, the Nth at SCSI target N.
+# DISK is KIND:PATH[:ro] with KIND block (scsi-block) or generic
+# (scsi-generic). Sets QPID (its pid), QT (its qtest socket) and QMP (the
+# FIFOs' base name); stderr goes to $LOGS/NAME.qemu. Waits until the qtest
+# socket answers and returns 1 if QEMU does not start.
+qemu_start() {
+	local name=$1 hsock=$2 spec kind path ro n=0 args=()
+	shift 2
+	for spec in "$@"; do
+		n=$((n + 1))
+		kind=${spec%%:*} path=${spec#*:} ro=off
+		case $path in *:ro) path=${path%:ro} ro=on ;; esac
+		args+=(-blockdev "node-name=d$n,driver=host_device,filename=$path,pr-manager=pr0,locking=off,read-only=$ro"
+			-device "scsi-$kind,drive=d$n,bus=scsi0.0,scsi-id=$n,lun=0")
+	done
+	QT=$SOCKS/$name.qtest
+	QMP=/tmp/$name.qmp
+	rm -f "$QT" "$QMP.in" "$QMP.out"
+	mkfifo "$QMP.in" "$QMP.out"
+	qemu-system-x86_64 -M pc -accel tcg -S -m 128 -nodefaults -display none \
+		-qtest "unix:$QT,server=on,wait=off" -qtest-log none \
+		-chardev "pipe,id=qmp,path=$QMP" -mon chardev=qmp,mode=control \
+		-object "pr-manager-helper,id=pr0,path=$hsock" \
+		-device virtio-scsi-pci,id=scsi0 "${args[@]}" \
+		</dev/null >"$LOGS/$name.qemu" 2>&1 &
+	QPID=$!
+	STARTED="$STARTED $QPID"
+	# init connects as soon as the socket exists (prh-client waits for it).
+	if ! "$CLIENT" --qtest "$QT" -t 60000 init >"$LOGS/$name.init" 2>&1; then
+		diag "QEMU $name did not start: $(cat "$LOGS/$name.init" "$LOGS/$name.qemu")"
+		return 1
+	fi
+	QINIT=$(cat "$LOGS/$name.init")
+}
+
+# gpr TARGET ARG...: one PR command as the guest, to the disk at TARGET of
+# the QEMU qemu_start made last; parsed like pr. Bounded by a long timeout:
+# with the helper down QEMU itself retries for about 5 s. N_GPR counts the
+# calls.
+N_GPR=0
+gpr() {
+	local target=$1
+	shift
+	N_GPR=$((N_GPR + 1))
+	OUT=$("$CLIENT" --qtest "$QT" --target "$target" -t 120000 "$@" 2>&1)
+	RC=$?
+	{
+		echo "\$ prh-client --qtest ... --target $target $* (exit $RC)"
+		printf '%s\n' "$OUT"
+	} >&2
+	parse_reply
+}
+
+# qmp_open: QEMU's QMP monitor (QMP's FIFOs) on fds 7 and 8, capabilities
+# negotiated. Events read meanwhile collect in QMP_EVENTS, one per line.
+qmp_open() {
+	local line
+	exec 7<>"$QMP.out" 8<>"$QMP.in"
+	QMP_EVENTS=""
+	while IFS= read -r -t 60 -u 7 line; do
+		case $line in *'"QMP"'*) break ;; esac
+	done
+	qmp '{"execute":"qmp_capabilities"}'
+}
+
+# qmp JSON: one command; its answer line in QMP_REPLY (1 if none came).
+qmp() {
+	local line
+	printf '%s\n' "$1" >&8
+	echo "qmp> $1" >&2
+	QMP_REPLY="(no answer)"
+	while IFS= read -r -t 60 -u 7 line; do
+		line=${line%$'\r'}
+		echo "qmp< $line" >&2
+		case $line in
+		*'"event"'*) QMP_EVENTS="$QMP_EVENTS$line"$'\n' ;;
+		'{"return"'* | '{"error"'*)
+			QMP_REPLY=$line
+			return 0
+			;;
+		esac
+	done
+	return 1
+}
+
+# pr_manager_events: the PR_MANAGER_STATUS_CHANGED events so far, as
+# "connected=true connected=false ...", and forget them.
+pr_manager_events() {
+	local line out=""
+	qmp '{"execute":"query-status"}'
+	while IFS= read -r line; do
+		case $line in
+		*PR_MANAGER_STATUS_CHANGED*'"connected": true'*) out="$out connected=true" ;;
+		*PR_MANAGER_STATUS_CHANGED*'"connected": false'*) out="$out connected=false" ;;
+		esac
+	done <<<"$QMP_EVENTS"
+	QMP_EVENTS=""
+	PRM_EVENTS=${out# }
+}
+
+# qemu_quit: QMP quit, then wait for QEMU (status in EXIT_STATUS).
+qemu_quit() {
+	qmp '{"execute":"quit"}'
+	wait_exit "$QPID" 60 || kill -KILL "$QPID" 2>/dev/null
+	exec 7>&- 8>&-
+}
+
 # ---- the nested guest's agent (l2-agent.sh) -------------------------------
 #
 # A stage that boots the nested guest opens the agent's serial port as fd 5
@@ -220,10 +361,10 @@ hex_zeros() {
 # l2_read_until PREFIX SECONDS: read agent lines into L2_OUT until one
 # starts with PREFIX (left in L2_LAST); 1 on timeout or QEMU's exit.
 l2_read_until() {
-	local deadline=$(($(date +%s) + $2)) line
+	local deadline=$((EPOCHSECONDS + $2)) line
 	L2_OUT=""
 	L2_LAST=""
-	while [ "$(date +%s)" -lt "$deadline" ]; do
+	while [ "$EPOCHSECONDS" -lt "$deadline" ]; do
 		if IFS= read -r -t 5 -u 5 line; then
 			case $line in
 			"$1"*) L2_LAST=$line; return 0 ;;
@@ -244,7 +385,7 @@ l2() {
 	t=$(now_ms)
 	printf '%s\n' "$2" >&6
 	echo "l2\$ $2" >&2
-	if ! l2_read_until "@@rc " 120; then
+	if ! l2_read_until "@@rc " "$(scaled 120)"; then
 		not_ok "$desc (no answer from the nested guest)"
 		printf '%s' "$L2_OUT" >&2
 		return 1
@@ -255,5 +396,34 @@ l2() {
 	else
 		not_ok "$desc (exit status ${L2_LAST#@@rc })"
 		diag "$L2_OUT"
+	fi
+}
+
+# tail_of FILE N: its last N lines without carriage returns, or "(empty)".
+tail_of() {
+	if [ -s "$1" ]; then
+		tail -n "$2" "$1" | tr -d '\r'
+	else
+		echo "(empty)"
+	fi
+}
+
+# l2_diagnose: for a failure, what the nested guest and its QEMU said:
+# QEMU's stderr, the end of the (quiet) console, and, if the agent still
+# answers, the guest kernel's last messages (console output is too slow
+# nested to print them all the time).
+l2_diagnose() {
+	diag "nested QEMU's stderr ($LOGS/l2-qemu.log):"
+	diag "$(tail_of "$LOGS/l2-qemu.log" 10)"
+	diag "nested guest's console ($LOGS/l2-console.log):"
+	diag "$(tail_of "$LOGS/l2-console.log" 20)"
+	if alive "$AGENT_PID"; then
+		printf 'dmesg | tail -n 40\n' >&6
+		if l2_read_until "@@rc " "$(scaled 120)"; then
+			diag "nested guest's kernel messages (dmesg | tail -n 40):"
+			diag "$L2_OUT"
+		else
+			diag "(the nested guest's agent does not answer; no dmesg)"
+		fi
 	fi
 }

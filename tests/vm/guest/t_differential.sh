@@ -16,6 +16,15 @@
 # sense bytes 18-95 uninitialised (stack contents), where ours sends zeros.
 # That one difference is accepted, and only there (ours must have zeros);
 # it is still printed. Any other difference fails, with a hex diff.
+#
+# Then the same sequence once more as a guest sees it: QEMU (stopped, no
+# guest OS; see t_qemu.sh) with LUN "QREF" as six disks whose PR commands go
+# to Debian's helper, then with LUN "QOURS" and ours. Each step goes
+# through QEMU's virtio-scsi, scsi-block/scsi-generic and pr-manager-helper
+# client (prh-client --qtest); "-r" steps use read-only disks. The raw wire
+# steps have no guest equivalent and are left out. The guest's view (the
+# virtio-scsi response, status, sense length, 96 sense bytes, data-in)
+# must again be byte-identical, with the same single exception.
 
 . "$PRH_RUN/guest/lib.sh"
 
@@ -36,12 +45,29 @@ pr_out_cdb() { printf '5f%02x%02x00000000%04x00000000000000' "$1" "$2" "$3"; }
 
 # step NAME CLIENT-ARGS...: one client run into DIR/N.out (with its exit
 # status); DIR, SOCK and the devices P1 P1G P2 P2G are set by run_sequence.
+# As a guest (VIA=qemu) the device, the last argument, becomes the target
+# of QEMU's disk on it (the targets qemu_start gives them below).
 step() {
-	local name=$1
+	local name=$1 dev target ro=""
 	shift
+	if [ "$VIA" = qemu ]; then
+		[ "$1" = raw ] && return
+		[ "$1" = -r ] && { ro=1; shift; }
+		dev=${*: -1}
+		case $ro$dev in
+		"$P1") target=1 ;; "$P1G") target=2 ;; "$P2") target=3 ;; "$P2G") target=4 ;;
+		1"$P2") target=5 ;; 1"$P2G") target=6 ;;
+		*) not_ok "no QEMU disk for step $name ($ro$dev)"; return ;;
+		esac
+		set -- "${@:1:$#-1}"
+	fi
 	N=$((N + 1))
 	echo "$name" >"$DIR/$N.name"
-	"$CLIENT" -k "$SOCK" -t 5000 "$@" >"$DIR/$N.out" 2>&1
+	if [ "$VIA" = qemu ]; then
+		"$CLIENT" --qtest "$QT" --target "$target" -t 60000 "$@" >"$DIR/$N.out" 2>&1
+	else
+		"$CLIENT" -k "$SOCK" -t 5000 "$@" >"$DIR/$N.out" 2>&1
+	fi
 	echo "exit status $?" >>"$DIR/$N.out"
 }
 
@@ -124,9 +150,9 @@ sequence() {
 	step "READ KEYS at the end" read-keys "$P2"
 }
 
-# run_sequence HELPER-SOCK DIR SET
+# run_sequence HELPER-SOCK DIR SET [qemu]
 run_sequence() {
-	SOCK=$1 DIR=$2 N=0
+	SOCK=$1 DIR=$2 N=0 VIA=${4:-direct}
 	local v=$3_P1_BLK
 	P1=${!v}
 	v=$3_P1_SG; P1G=${!v}
@@ -134,15 +160,54 @@ run_sequence() {
 	v=$3_P2_SG; P2G=${!v}
 	v=$3_P1_RTPI; RTPI1=${!v}
 	v=$3_P2_RTPI; RTPI2=${!v}
+	if [ "$VIA" = qemu ]; then
+		if ! qemu_start "diff-$3" "$SOCK" "block:$P1" "generic:$P1G" "block:$P2" \
+			"generic:$P2G" "block:$P2:ro" "generic:$P2G:ro"; then
+			not_ok "QEMU starts for the sequence through $SOCK"
+			return
+		fi
+		qmp_open
+	fi
 	sequence
+	if [ "$VIA" = qemu ]; then
+		qemu_quit
+		is "QEMU (LUN $3) quits with status 0" "$EXIT_STATUS" 0
+	fi
 }
 
-t0=$(now_ms)
-run_sequence "$QS" "$Q" DREF
-t1=$(now_ms)
-run_sequence "$OS" "$O" DOURS
-t2=$(now_ms)
-diag "sequence of $N steps: QEMU's helper $((t1 - t0)) ms, ours $((t2 - t1)) ms"
+# compare QDIR ODIR N PREFIX: steps 1..N of both transcripts, byte for byte.
+compare() {
+	local Q=$1 O=$2 N=$3 prefix=$4 i name qout oout
+	local n_diff=0 n_a25=0 n_noreply=0
+	for ((i = 1; i <= N; i++)); do
+		# Builtins only: a fork costs tens of milliseconds under TCG.
+		read -r name <"$O/$i.name"
+		IFS= read -r -d '' qout <"$Q/$i.out"
+		IFS= read -r -d '' oout <"$O/$i.out"
+		if [[ $oout != *$'\nexit status 0\n'* ]] ||
+			[[ $oout != *$'\nstatus: '* && $oout != *$'\nrecv: '* && $oout != "status: "* ]] ||
+			[[ $oout == "response: "* && $oout != "response: 0x00 OK"* ]]; then
+			n_noreply=$((n_noreply + 1))
+			diag "step $i ($name) got no complete reply from ours:"
+			diag "$oout"
+		fi
+		if [ "$qout" = "$oout" ]; then
+			ok "${prefix}same bytes: $name"
+		elif only_uninit_sense "$Q/$i.out" "$O/$i.out"; then
+			n_a25=$((n_a25 + 1))
+			ok "${prefix}same bytes but QEMU's uninitialised sense bytes 18-95 (spec A.2 item 5): $name"
+			diag "step $i, QEMU's helper (<) vs ours (>), the accepted difference:"
+			diag "$(hexdiff "$Q/$i.out" "$O/$i.out")"
+		else
+			n_diff=$((n_diff + 1))
+			not_ok "${prefix}same bytes: $name"
+			diag "step $i, QEMU's helper (<) vs ours (>):"
+			diag "$(hexdiff "$Q/$i.out" "$O/$i.out")"
+		fi
+	done
+	is "${prefix}every step got a complete reply (not two identical failures)" "$n_noreply" 0
+	diag "${prefix}differences: $n_diff of $N steps, plus $n_a25 accepted as spec A.2 item 5 (transcripts in $Q and $O)"
+}
 
 # hexdiff A B: for each pair of differing lines with the same label
 # ("sense:", "payload:", "recv:"), the byte offsets that differ.
@@ -188,36 +253,25 @@ only_uninit_sense() {
 	done < <(paste "$1" "$2")
 }
 
-n_diff=0
-n_a25=0
-n_noreply=0
-for ((i = 1; i <= N; i++)); do
-	# Builtins only: a fork costs tens of milliseconds under TCG.
-	read -r name <"$O/$i.name"
-	IFS= read -r -d '' qout <"$Q/$i.out"
-	IFS= read -r -d '' oout <"$O/$i.out"
-	if [[ $oout != *$'\nexit status 0\n'* ]] ||
-		[[ $oout != *$'\nstatus: '* && $oout != *$'\nrecv: '* && $oout != "status: "* ]]; then
-		n_noreply=$((n_noreply + 1))
-		diag "step $i ($name) got no complete reply from ours:"
-		diag "$oout"
-	fi
-	if [ "$qout" = "$oout" ]; then
-		ok "same bytes: $name"
-	elif only_uninit_sense "$Q/$i.out" "$O/$i.out"; then
-		n_a25=$((n_a25 + 1))
-		ok "same bytes but QEMU's uninitialised sense bytes 18-95 (spec A.2 item 5): $name"
-		diag "step $i, QEMU's helper (<) vs ours (>), the accepted difference:"
-		diag "$(hexdiff "$Q/$i.out" "$O/$i.out")"
-	else
-		n_diff=$((n_diff + 1))
-		not_ok "same bytes: $name"
-		diag "step $i, QEMU's helper (<) vs ours (>):"
-		diag "$(hexdiff "$Q/$i.out" "$O/$i.out")"
-	fi
-done
-is "every step got a complete reply (not two identical failures)" "$n_noreply" 0
-diag "differences: $n_diff of $N steps, plus $n_a25 accepted as spec A.2 item 5 (transcripts in logs/diff-qemu and logs/diff-ours)"
+t0=$(now_ms)
+run_sequence "$QS" "$Q" DREF
+t1=$(now_ms)
+run_sequence "$OS" "$O" DOURS
+t2=$(now_ms)
+diag "sequence of $N steps: QEMU's helper $((t1 - t0)) ms, ours $((t2 - t1)) ms"
+compare "$Q" "$O" "$N" ""
+
+QQ=$LOGS/diff-qemu-via-qemu
+QO=$LOGS/diff-ours-via-qemu
+rm -rf "$QQ" "$QO"
+mkdir -p "$QQ" "$QO"
+t0=$(now_ms)
+run_sequence "$QS" "$QQ" QREF qemu
+t1=$(now_ms)
+run_sequence "$OS" "$QO" QOURS qemu
+t2=$(now_ms)
+diag "as a guest through QEMU, $N steps: QEMU's helper $((t1 - t0)) ms, ours $((t2 - t1)) ms"
+compare "$QQ" "$QO" "$N" "through QEMU: "
 
 stop_helper "$HQ"
 is "QEMU's helper exits 0 on SIGTERM" "$EXIT_STATUS" 0

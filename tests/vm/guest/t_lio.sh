@@ -7,8 +7,11 @@
 #   ACT    service actions and conflicts (t_actions.sh)
 #   DREF   the differential run through QEMU's helper (t_differential.sh)
 #   DOURS  the same run through ours, on an identical fresh LUN
+#   QREF   the differential run as a guest through QEMU, to QEMU's helper
+#   QOURS  the same through QEMU to ours (t_differential.sh)
+#   QC     QEMU as the client: service actions, reconnects (t_qemu.sh)
 #   ISO    the fast LUN of the isolation test (t_isolation.sh)
-#   L2     the nested QEMU's disk (t_qemu.sh)
+#   L2     the nested guest's disk (t_guest.sh)
 #   LV     the disk of the libvirt domain (t_libvirt.sh)
 # plus the scsi_debug disk loaded by /init (SD_BLK, SD_SG), the slow device.
 # Writes their device variables to $RUN/lio.env.
@@ -20,15 +23,17 @@ lio_init
 check "LIO database root set to a writable directory" \
 	test "$(cat "$CFS/dbroot")" = /run/target
 
+SETS="ACT DREF DOURS QREF QOURS QC ISO L2 LV"
 i=1
-for set in ACT DREF DOURS ISO L2 LV; do
+for set in $SETS; do
 	lio_make_set "$set" "$i"
 	i=$((i + 1))
 done
-diag "LIO: 6 ramdisk LUNs x 2 tcm_loop nexuses in $(($(now_ms) - t0)) ms"
+n_sets=$((i - 1))
+diag "LIO: $n_sets ramdisk LUNs x 2 tcm_loop nexuses in $(($(now_ms) - t0)) ms"
 
 n_ok=0
-for set in ACT DREF DOURS ISO L2 LV; do
+for set in $SETS; do
 	for v in P1_BLK P1_SG P2_BLK P2_SG; do
 		var=${set}_$v
 		dev=${!var:-}
@@ -39,7 +44,7 @@ for set in ACT DREF DOURS ISO L2 LV; do
 		fi
 	done
 done
-is "every LUN has a block and an sg node on both nexuses" "$n_ok" 24
+is "every LUN has a block and an sg node on both nexuses" "$n_ok" $((4 * n_sets))
 
 # path1 and path2 of a LUN are different initiator ports on one device.
 contains "path1 is LIO's ramdisk" "$(sg_inq "$ACT_P1_SG" 2>&1)" "RAMDISK-MCP"
@@ -56,7 +61,7 @@ check "scsi_debug disk present ($SD_BLK, $SD_SG)" test -b "$SD_BLK" -a -c "$SD_S
 # Adding LUNs leaves 3F/0E (REPORTED LUNS DATA HAS CHANGED) pending on the
 # nexuses; consume them so that tests see only the attentions they cause.
 all=""
-for set in ACT DREF DOURS ISO L2 LV; do
+for set in $SETS; do
 	for v in P1_SG P2_SG; do
 		var=${set}_$v
 		all="$all ${!var}"
@@ -71,7 +76,7 @@ done
 is "no unit attention left on any nexus" "$bad" ""
 
 {
-	declare -p | sed -n 's/^declare -- \(\(ACT\|DREF\|DOURS\|ISO\|L2\|LV\)_P[12]_[A-Z]*=\)/\1/p'
+	declare -p | sed -n "s/^declare -- \\(\\(${SETS// /\\|}\\)_P[12]_[A-Z]*=\\)/\\1/p"
 	echo "SD_BLK=$SD_BLK"
 	echo "SD_SG=$SD_SG"
 } >"$RUN/lio.env"
