@@ -128,9 +128,9 @@ TOOL_BINS    := $(patsubst tests/tools/%.c,$(B)/tests/tools/%,$(TOOL_SRCS))
 
 # sg3_utils' sg_persist, linked statically from the source tree the
 # dependency build unpacked: the VM suite's nested guest runs it, and a
-# dynamic one spends seconds in the loader there per command. Only when the
-# dependencies are built from source; otherwise the suite uses the
-# system's.
+# dynamic one spends seconds in the loader there per command. Only when
+# that source tree is there (not with DEPS_PREFIX, nor in a tree that was
+# given ready-made libraries); otherwise the suite uses the system's.
 ifndef DEPS_PREFIX
 SG_PERSIST   := $(B)/tests/sg_persist
 endif
@@ -212,10 +212,12 @@ $(B)/tests/tools/%: tests/tools/%.c $(LIBPRH) $(DEPS_STAMP)
 
 $(SG_PERSIST): $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(call msg,CC,$@)
-	$(Q)src=$$(ls -d $(DEP)/src/sg3-utils-*/ | head -n 1) && \
-	$(CC) -static -Os -DHAVE_CONFIG_H $(KERNEL_CFLAGS) -I$(DEP)/sg3-build \
-	    -I$${src}include -o $@ $${src}src/sg_persist.c $(SGUTILS_LIBS)
+	$(Q)src=$$(ls -d $(DEP)/src/sg3-utils-*/ 2>/dev/null | head -n 1); \
+	if [ -f "$${src}src/sg_persist.c" ]; then \
+	    echo "  CC $@"; \
+	    $(CC) -static -Os -DHAVE_CONFIG_H $(KERNEL_CFLAGS) -I$(DEP)/sg3-build \
+	        -I$${src}include -o $@ $${src}src/sg_persist.c $(SGUTILS_LIBS); \
+	fi
 
 tests: all $(UNIT_BINS) $(TOOL_BINS) $(HOOKS_HELPER) $(SG_PERSIST)
 

@@ -491,7 +491,8 @@ run_command(const struct client_opts *o, uint8_t opcode, uint8_t sa,
 
 /* ---- as a guest, through QEMU (--qtest) -------------------------------- */
 
-/* QEMU's qtest socket appears while QEMU starts; wait this long for it. */
+/* QEMU's qtest socket appears while QEMU starts; wait this long for it
+ * (or --timeout, if shorter). */
 #define QTEST_CONNECT_WAIT_MS 30000
 /* Targets "init" probes for disks; QEMU answers BAD_TARGET for the rest. */
 #define QTEST_INIT_TARGETS 16
@@ -501,8 +502,10 @@ static struct qtest qtest_conn;  /* large line buffer: not on the stack */
 static int
 qtest_start(const struct client_opts *o, struct vscsi *v, bool reset)
 {
-	if (qtest_connect(&qtest_conn, o->qtest_path, QTEST_CONNECT_WAIT_MS,
-	                  o->timeout_ms) < 0)
+	int wait_ms = o->timeout_ms >= 0 && o->timeout_ms < QTEST_CONNECT_WAIT_MS
+	              ? o->timeout_ms : QTEST_CONNECT_WAIT_MS;
+
+	if (qtest_connect(&qtest_conn, o->qtest_path, wait_ms, o->timeout_ms) < 0)
 		return -1;
 	if (vscsi_open(v, &qtest_conn, reset) < 0) {
 		qtest_close(&qtest_conn);

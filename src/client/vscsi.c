@@ -159,9 +159,12 @@ vscsi_open(struct vscsi *v, struct qtest *q, bool reset)
 	if (qtest_pci_read(q, v->slot, PCI_BAR0, 4, &bar) < 0)
 		return -1;
 	v->iobase = (uint16_t)(bar & ~3u);
-	if (!(bar & 1) || v->iobase == 0 || reg_in(v, 1, REG_STATUS, &status) < 0 ||
-	    reg_out(v, 2, REG_QUEUE_SEL, REQUEST_QUEUE) < 0 ||
-	    reg_in(v, 4, REG_QUEUE_PFN, &pfn) < 0 || reg_in(v, 2, REG_QUEUE_NUM, &num) < 0)
+	status = 0;
+	pfn = 0;
+	if ((bar & 1) && v->iobase != 0 &&
+	    (reg_in(v, 1, REG_STATUS, &status) < 0 ||
+	     reg_out(v, 2, REG_QUEUE_SEL, REQUEST_QUEUE) < 0 ||
+	     reg_in(v, 4, REG_QUEUE_PFN, &pfn) < 0 || reg_in(v, 2, REG_QUEUE_NUM, &num) < 0))
 		return -1;
 	if (!(status & STATUS_DRIVER_OK) || pfn != RING_ADDR / PAGE) {
 		fprintf(stderr, "prh-client: the virtio-scsi controller is not set up "

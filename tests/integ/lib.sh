@@ -105,7 +105,7 @@ wait_socket() {
 # matching PATTERN (a helper's -T trace); 1 if not within SECONDS (60).
 wait_trace() {
 	tries=$(( ${4:-60} * 20 ))
-	while [ "$(grep -c "$2" "$1" 2>/dev/null)" -lt "$3" ]; do
+	while n=$(grep -c "$2" "$1" 2>/dev/null); [ "${n:-0}" -lt "$3" ]; do
 		tries=$((tries - 1))
 		[ "$tries" -le 0 ] && return 1
 		sleep 0.05

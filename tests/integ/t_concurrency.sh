@@ -16,7 +16,7 @@ echo data >"$F"
 mkfifo "$T/slow"
 
 PRH_TEST_FIFO_HOLD=1 "$HOOKS" -k "$S" \
-	-T "prh_conn_accept,prh_request_decoded,prh_request_executed,file=$T/trace" 2>"$T/h.err" &
+	-T "prh_*,file=$T/trace" 2>"$T/h.err" &
 H=$!
 track "$H"
 wait_socket "$S"
