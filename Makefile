@@ -281,14 +281,22 @@ fuzz: setup-check fuzz-build
 
 # Benchmarks against QEMU's helper (tests/bench; results in
 # docs/benchmarks.md). The client tools are built with the system compiler.
-BENCH_BINS := $(B)/bench/loadgen $(B)/bench/floor $(B)/bench/startup
+BENCH_BINS := $(B)/bench/loadgen $(B)/bench/floor $(B)/bench/startup \
+              $(B)/bench/slowsg.so
 
 $(B)/bench/%: tests/bench/%.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)gcc -O2 -std=gnu11 -Wall -Wextra -Werror -o $@ $<
 
-bench: setup-check all $(BENCH_BINS)
+# The slow-device shim for QEMU's helper (storm section), a preload library.
+$(B)/bench/slowsg.so: tests/bench/slowsg.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)gcc -O2 -std=gnu11 -Wall -Wextra -Werror -shared -fPIC -o $@ $< -ldl
+
+# The storm section runs our test build (its FIFO delay is the slow LUN).
+bench: setup-check all $(HOOKS_HELPER) $(BENCH_BINS)
 	tests/bench/run.sh $(B) docs/benchmarks.md
 
 # Only the sanitizer flavour of the suite.

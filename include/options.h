@@ -28,6 +28,7 @@ struct options {
 	bool group_given;           /* -g: gid below is meaningful */
 	gid_t gid;
 	unsigned max_connections;   /* --max-connections (not in QEMU) */
+	unsigned max_threads;       /* --max-threads (not in QEMU) */
 	char pidfile_buf[PATH_MAX];
 };
 

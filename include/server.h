@@ -24,11 +24,11 @@ struct server;
 
 /*
  * Allocate the loop's tables, prepare libsgutils2 and start the worker
- * threads. Threads inherit the caller's capabilities, so call it after
+ * threads (at most max_threads of them, see worker.h). Threads inherit the caller's capabilities, so call it after
  * dropping privileges. Returns NULL after logging an error.
  */
 struct server *server_start(struct listener *listener, int sig_fd,
-                            unsigned max_connections);
+                            unsigned max_connections, unsigned max_threads);
 
 /*
  * Serve until a stop signal arrives on sig_fd, then stop gracefully: close

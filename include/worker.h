@@ -1,36 +1,65 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * worker.h: the threads that run SCSI commands off the poll() loop, so that
- * a device that takes seconds to answer delays nobody else.
+ * a device that takes seconds to answer delays nobody else, and commands
+ * to slow devices run in parallel rather than one after another.
  */
 #ifndef PRH_WORKER_H
 #define PRH_WORKER_H
 
 #include "conn.h"
 
-/* Bounds of the pool. WORKERS_MIN threads always run; a thread busy with
- * one request for WORKERS_STUCK_MS counts as stuck on a slow device, and
- * while requests wait with fewer than WORKERS_MIN threads not stuck,
- * another starts: each hung device holds a thread, the rest keep serving. */
+/* Bounds of the pool. WORKERS_MIN threads always run (fewer only if the
+ * cap is lower). A thread busy with one request for WORKERS_BLOCKED_US is
+ * taken to be waiting on its device; when requests wait and fewer than
+ * WORKERS_MIN threads are free or doing quick work, a thread starts for
+ * every waiting request at once, up to the cap (--max-threads, default
+ * WORKERS_DEFAULT_MAX). At the cap, requests wait in the FIFO queue for
+ * the next free thread. */
 #define WORKERS_MIN 2
-#define WORKERS_MAX 64
-#define WORKERS_STUCK_MS 20
+#define WORKERS_DEFAULT_MAX 512u
+#define WORKERS_MAX_LIMIT 65536u
+#define WORKERS_BLOCKED_US 1000
+/* ...unless the helper used this much of a CPU (percent) over the last
+ * WORKERS_CPU_WINDOW_US while requests waited: then its threads are
+ * waiting for the CPU, not for devices, and more of them would only make
+ * that worse. */
+#define WORKERS_CPU_BOUND_PCT 50
+#define WORKERS_CPU_WINDOW_US 1000
 /* After a reply, at most WORKERS_LINGER_MAX threads watch their client
  * this long for its next request, when nothing else waits. */
 #define WORKERS_LINGER_MS 1
 #define WORKERS_LINGER_MAX 1
-/* An extra thread idle this long exits. */
-#define WORKERS_IDLE_EXIT_S 60
+/* A thread beyond WORKERS_MIN idle this long exits, and the loop joins it
+ * (which is when its stack is returned to the system). */
+#define WORKERS_IDLE_EXIT_MS 1000
 
 struct workers;
 
+/* What the pool looks like when deciding whether to grow. */
+struct workers_state {
+	unsigned threads;    /* running, including starting ones */
+	unsigned idle;       /* waiting for work */
+	unsigned starting;   /* created, not yet looking for work */
+	unsigned queued;     /* requests waiting for a thread */
+	unsigned blocked;    /* busy on one request for WORKERS_BLOCKED_US */
+	unsigned max;        /* the cap */
+	int cpu_pct;         /* CPU use over the last window while requests
+	                        waited; -1 before a whole window has passed */
+};
+
+/* The sizing rule, kept free of I/O and clocks so that it can be tested:
+ * how many threads to start now. */
+unsigned workers_plan_spawn(const struct workers_state *st);
+
 /*
- * Start the pool with WORKERS_MIN threads. Completed connections are
- * signalled by writing to wake_fd (an eventfd). Threads must only be
- * created after the privilege drop: capabilities are per thread, and each
- * new thread inherits the caller's. Returns NULL after logging an error.
+ * Start the pool with WORKERS_MIN threads (or max_threads, if lower).
+ * Completed connections are signalled by writing to wake_fd (an eventfd).
+ * Threads must only be created after the privilege drop: capabilities are
+ * per thread, and each new thread inherits the caller's. Returns NULL
+ * after logging an error.
  */
-struct workers *workers_start(int wake_fd);
+struct workers *workers_start(int wake_fd, unsigned max_threads);
 
 /* Queue connections in CONN_EXECUTING, linked through their next field
  * from head to tail (count of them), with one lock round trip. A worker
@@ -40,9 +69,10 @@ struct workers *workers_start(int wake_fd);
 void workers_submit(struct workers *w, struct conn *head, struct conn *tail,
                     unsigned count);
 
-/* Start a thread if requests wait behind stuck ones (loop thread, every
- * pass). Returns -1 when nothing waits, or the number of milliseconds
- * after which the loop should call again. */
+/* Loop thread, every pass: join threads that left after idling, and
+ * start threads if requests wait behind blocked ones. Returns -1 when
+ * nothing waits, or the number of milliseconds after which the loop
+ * should call again. */
 int workers_maintain(struct workers *w);
 
 /* The loop is stopping: threads read no new request from now on. */

@@ -138,7 +138,8 @@ main(int argc, char **argv)
 		goto finish;
 	/* Worker threads start here, after the drop: capabilities are per
 	 * thread and new threads inherit them from this one. */
-	server = server_start(&listener, sig_fd, opts.max_connections);
+	server = server_start(&listener, sig_fd, opts.max_connections,
+	                      opts.max_threads);
 	if (server == NULL)
 		goto finish;
 	if (opts.daemonize)

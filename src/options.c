@@ -18,9 +18,10 @@
 #include "options.h"
 #include "server.h"
 #include "trace.h"
+#include "worker.h"
 
 /* Long-only options have values outside the range of characters. */
-enum { OPT_MAX_CONNECTIONS = 256 };
+enum { OPT_MAX_CONNECTIONS = 256, OPT_MAX_THREADS };
 
 /* A leading ':' makes getopt report a missing argument as ':' not '?'. */
 static const char short_opts[] = ":hVk:f:dT:u:g:vq";
@@ -37,6 +38,7 @@ static const struct option long_opts[] = {
 	{ "verbose", no_argument,       NULL, 'v' },
 	{ "quiet",   no_argument,       NULL, 'q' },
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
+	{ "max-threads", required_argument, NULL, OPT_MAX_THREADS },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -64,12 +66,14 @@ print_help(FILE *out, const char *argv0)
 "  -v, --verbose          log more; repeat for debugging output\n"
 "  -q, --quiet            log start-up errors only\n"
 "      --max-connections=N  serve at most N clients at once (default %u)\n"
+"      --max-threads=N      run at most N commands at once (default %u);\n"
+"                         more wait in order for a free thread\n"
 "\n"
 "Under systemd socket activation (LISTEN_FDS=1) the socket is fd 3 and -k\n"
 "must not be given. After start-up the helper keeps only CAP_SYS_RAWIO.\n"
 "Exit status: 0 on SIGTERM, SIGINT or SIGHUP; 1 on any start-up error.\n",
 	        argv0, PRH_DEFAULT_PIDFILE, PRH_DEFAULT_SOCKET,
-	        SERVER_DEFAULT_MAX_CONNECTIONS);
+	        SERVER_DEFAULT_MAX_CONNECTIONS, WORKERS_DEFAULT_MAX);
 }
 
 static void
@@ -160,6 +164,7 @@ options_parse(struct options *opts, int argc, char **argv, FILE *out, FILE *err)
 	opts->socket_path = PRH_DEFAULT_SOCKET;
 	opts->pidfile_path = PRH_DEFAULT_PIDFILE;
 	opts->max_connections = SERVER_DEFAULT_MAX_CONNECTIONS;
+	opts->max_threads = WORKERS_DEFAULT_MAX;
 
 	opterr = 0;
 	optind = 0;     /* 0, not 1: a full reset in both glibc and musl */
@@ -227,6 +232,20 @@ options_parse(struct options *opts, int argc, char **argv, FILE *out, FILE *err)
 				return OPTIONS_EXIT_FAILURE;
 			}
 			opts->max_connections = (unsigned)n;
+			break;
+		}
+		case OPT_MAX_THREADS: {
+			unsigned long long n;
+
+			/* Two at least: with one, a hung LUN would hold every
+			 * other client's command. */
+			if (!num_parse_decimal(optarg, WORKERS_MAX_LIMIT, &n) ||
+			    n < WORKERS_MIN) {
+				fprintf(err, "qemu-pr-helper: invalid --max-threads '%s' "
+				        "(%u to %u)\n", optarg, WORKERS_MIN, WORKERS_MAX_LIMIT);
+				return OPTIONS_EXIT_FAILURE;
+			}
+			opts->max_threads = (unsigned)n;
 			break;
 		}
 		default:

@@ -41,8 +41,12 @@ enum {
 
 /* Free request buffers kept for reuse (2 MiB at most); more are returned
  * to malloc. Returning them costs page faults and zeroing on every later
- * request: with 256 busy clients that halved the throughput. */
+ * request: with 256 busy clients that halved the throughput. Once no
+ * buffer has been taken for BUFFER_IDLE_TRIM_MS, all but BUFFER_KEEP_IDLE
+ * go back, so that memory after a storm returns to its idle level. */
 #define BUFFER_CACHE 256
+#define BUFFER_KEEP_IDLE 4
+#define BUFFER_IDLE_TRIM_MS 1000
 
 struct server {
 	struct listener *listener;
@@ -57,6 +61,7 @@ struct server {
 	unsigned n_slots_used;         /* slots [0, n) may be in use */
 	uint8_t *buffers[BUFFER_CACHE];
 	unsigned n_buffers;
+	uint64_t buffer_used_ms;       /* last time a buffer was taken */
 	bool stopping;
 	bool accept_full;              /* listener paused: table full */
 	bool accept_starved;           /* listener paused: out of fds */
@@ -81,6 +86,7 @@ get_buffer(void *ctx)
 {
 	struct server *s = ctx;
 
+	s->buffer_used_ms = now_ms();
 	if (s->n_buffers > 0)
 		return s->buffers[--s->n_buffers];
 	return malloc(PRH_MAX_DATA);
@@ -295,6 +301,9 @@ poll_timeout(struct server *s)
 		until = s->accept_retry_ms;
 	if (s->stopping && s->drain_deadline_ms < until)
 		until = s->drain_deadline_ms;
+	if (s->n_buffers > BUFFER_KEEP_IDLE &&
+	    s->buffer_used_ms + BUFFER_IDLE_TRIM_MS < until)
+		until = s->buffer_used_ms + BUFFER_IDLE_TRIM_MS;
 	if (until == UINT64_MAX)
 		return -1;
 	return until > now ? (int)(until - now) : 0;
@@ -308,6 +317,12 @@ check_timers(struct server *s)
 	if (s->accept_starved && now >= s->accept_retry_ms) {
 		s->accept_starved = false;
 		update_listener_poll(s);
+	}
+	/* Quiet for a while: give the buffers of the last burst back. */
+	if (s->n_buffers > BUFFER_KEEP_IDLE &&
+	    now >= s->buffer_used_ms + BUFFER_IDLE_TRIM_MS) {
+		while (s->n_buffers > BUFFER_KEEP_IDLE)
+			free(s->buffers[--s->n_buffers]);
 	}
 	/* Clients that do not read their replies do not hold up the exit;
 	 * requests still running on a device do (SG_IO has its own timeout). */
@@ -324,7 +339,8 @@ check_timers(struct server *s)
 }
 
 struct server *
-server_start(struct listener *listener, int sig_fd, unsigned max_conns)
+server_start(struct listener *listener, int sig_fd, unsigned max_conns,
+             unsigned max_threads)
 {
 	size_t n_pfds = PFD_FIRST_CONN + (size_t)max_conns;
 	struct server *s = calloc(1, sizeof(*s));
@@ -359,7 +375,7 @@ server_start(struct listener *listener, int sig_fd, unsigned max_conns)
 	update_listener_poll(s);
 
 	sgio_init();
-	s->workers = workers_start(s->wake_fd);
+	s->workers = workers_start(s->wake_fd, max_threads);
 	if (s->workers == NULL)
 		goto fail;
 	return s;

@@ -19,12 +19,22 @@
  * with no threads at all. At most WORKERS_LINGER_MAX threads linger, so
  * the others stay free for the queue.
  *
- * Sizing: WORKERS_MIN threads always run. A thread busy with one request
- * for WORKERS_STUCK_MS is taken to be stuck on a slow device; whenever
- * requests are waiting and fewer than WORKERS_MIN threads are not stuck,
- * another thread starts (up to WORKERS_MAX). So a hung LUN holds threads,
- * never the other clients' requests, and a fast load does not inflate the
- * pool. Threads beyond the minimum exit after WORKERS_IDLE_EXIT_S idle.
+ * Sizing: the CPU work of a request takes microseconds; what takes time is
+ * the device, and a thread waiting in SG_IO waits for nothing else. So the
+ * pool is sized by how many requests are waiting on devices, not by CPUs:
+ * WORKERS_MIN threads always run; when requests are queued, no thread is
+ * idle, and fewer than WORKERS_MIN threads are doing quick work (the
+ * others have been busy on one request for WORKERS_BLOCKED_US), a thread
+ * starts for every waiting request at once, up to the cap. A storm of
+ * commands to LUNs that take milliseconds then runs in parallel after one
+ * millisecond, and a load of fast commands, where threads never stay busy
+ * that long, keeps two threads (more would only add wake-ups). At the cap
+ * requests wait in the FIFO queue for the next thread to finish. Threads
+ * beyond the minimum exit after WORKERS_IDLE_EXIT_MS idle; the loop joins
+ * them at once, which is when musl returns a joinable thread's stack.
+ *
+ * The slot table is allocated for the cap; live threads are listed in a
+ * dense array, so a pass over them costs what runs, not what could.
  */
 #include <errno.h>
 #include <poll.h>
@@ -45,32 +55,60 @@
 #include "trace.h"
 #include "worker.h"
 
-/* One thread's bookkeeping. Threads are joined by whoever reuses the slot
- * or by workers_stop(), so no thread is ever left unjoined. */
+/* One thread's bookkeeping. A thread that leaves after idling is joined
+ * by the loop (workers_maintain), the others by workers_stop(), so no
+ * thread is ever left unjoined and every stack is returned. */
 struct worker_slot {
 	struct workers *pool;
 	pthread_t thread;
-	bool used;                      /* a thread was started in this slot */
+	unsigned live_index;            /* position in workers.live */
 	bool exited;                    /* it returned and waits to be joined */
+	/* Idle: on the pool's idle list, waiting on its own condition. */
+	pthread_cond_t wake;
+	bool wake_ready;                /* wake was initialised (once per slot) */
+	bool woken;                     /* taken off the idle list for work */
+	struct worker_slot *idle_prev, *idle_next;
 	_Atomic uint64_t busy_since_ns; /* start of its request, 0 when idle */
 };
 
 struct workers {
 	pthread_mutex_t lock;
-	pthread_cond_t work_ready;      /* queue not empty, or stopping */
+	/* Idle threads, the most recently idle first. Work goes to the top
+	 * one: the threads that stay busy stay hot, and the rest stay idle
+	 * long enough to exit, so a pool grown for a storm shrinks back even
+	 * under a steady load of fast requests. */
+	struct worker_slot *idle_head;
 	struct conn *queue_head, *queue_tail;
 	unsigned n_queued;
 	atomic_uint queued_hint;        /* n_queued, readable without the lock */
+	atomic_uint exited_hint;        /* threads waiting to be joined */
 	_Atomic(struct conn *) done;    /* handed back, any order (lock-free) */
-	unsigned n_threads;
-	unsigned n_idle;                /* waiting for work */
+	unsigned n_threads;             /* not yet exited */
+	unsigned n_idle;                /* on the idle list */
+	unsigned n_waking;              /* taken off it, not yet running */
 	unsigned n_starting;            /* created, not yet looking for work */
+	unsigned n_min;                 /* threads that never exit */
+	unsigned max;                   /* the cap */
 	bool stopping;
 	atomic_bool quiescing;          /* the loop is stopping: read nothing new */
 	atomic_uint n_lingering;
+	atomic_uint in_flight;          /* commands between start and reply */
+	atomic_uint peak_in_flight;     /* the most there ever were at once */
 	bool spawn_failed_logged;
 	int wake_fd;
-	struct worker_slot slots[WORKERS_MAX];
+	/* CPU use while requests wait, measured by the loop over windows of
+	 * WORKERS_CPU_WINDOW_US, restarted whenever the queue was empty. */
+	uint64_t window_start_ns, window_start_cpu_ns;
+	int cpu_pct;
+	/* Slots: max of them. The live ones (joinable threads, exited or not)
+	 * are listed densely in live[0, n_live); free ones are stacked. Only
+	 * the loop thread reads or changes these arrays; a thread touches
+	 * only its own slot. */
+	struct worker_slot *slots;
+	struct worker_slot **live;
+	unsigned n_live;
+	struct worker_slot **free_slots;
+	unsigned n_free;
 };
 
 static uint64_t
@@ -84,13 +122,24 @@ now_ns(void)
 
 /* Run one request and write its reply; runs without the lock. */
 static void
-serve(struct conn *c)
+serve(struct workers *w, struct conn *c)
 {
 	struct proto_reply reply;
 	struct sgio_outcome outcome;
 	uint64_t elapsed_us;
+	unsigned in_flight, peak;
 
+	/* Commands in flight, and the peak: the test of parallelism reads
+	 * these from the trace instead of timing anything. */
+	in_flight = atomic_fetch_add(&w->in_flight, 1) + 1;
+	peak = atomic_load(&w->peak_in_flight);
+	while (in_flight > peak &&
+	       !atomic_compare_exchange_weak(&w->peak_in_flight, &peak, in_flight))
+		;
+	TRACE(TRACE_REQUEST_STARTED, "fd=%d in_flight=%u peak=%u", c->fd, in_flight,
+	      in_flight > peak ? in_flight : peak);
 	sgio_execute(c->dev_fd, c->cdb, c->len, c->data, &reply, &outcome);
+	atomic_fetch_sub(&w->in_flight, 1);
 	/* QEMU's protocol: every request brings its own fd, closed after. */
 	close(c->dev_fd);
 	c->dev_fd = -1;
@@ -145,81 +194,197 @@ hand_back(struct workers *w, struct conn *c)
 
 static void *worker_main(void *arg);
 
-/* Start one more thread. Called with the lock held. */
-static void
-spawn(struct workers *w)
+static uint64_t
+process_cpu_ns(void)
 {
-	struct worker_slot *slot = NULL;
-	sigset_t all, old;
-	int err;
+	struct timespec ts;
 
-	for (unsigned i = 0; i < WORKERS_MAX; i++) {
-		if (!w->slots[i].used || w->slots[i].exited) {
-			slot = &w->slots[i];
-			break;
-		}
-	}
-	if (slot == NULL)
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Start measuring CPU use afresh: requests started waiting. Lock held. */
+static void
+cpu_window_restart(struct workers *w, uint64_t now)
+{
+	w->window_start_ns = now;
+	w->window_start_cpu_ns = process_cpu_ns();
+	w->cpu_pct = -1;
+}
+
+/* Close the window if it is long enough. Lock held. */
+static void
+cpu_window_update(struct workers *w, uint64_t now)
+{
+	uint64_t wall = now - w->window_start_ns, cpu, used;
+
+	if (wall < (uint64_t)WORKERS_CPU_WINDOW_US * 1000u)
 		return;
-	/* A thread that left after idling has returned: joining is quick. */
-	if (slot->used && slot->exited)
+	cpu = process_cpu_ns();
+	used = cpu > w->window_start_cpu_ns ? cpu - w->window_start_cpu_ns : 0;
+	w->cpu_pct = (int)(used * 100u / wall > 1000u ? 1000u : used * 100u / wall);
+	w->window_start_ns = now;
+	w->window_start_cpu_ns = cpu;
+}
+
+unsigned
+workers_plan_spawn(const struct workers_state *st)
+{
+	unsigned min = st->max < WORKERS_MIN ? st->max : WORKERS_MIN;
+	unsigned uncovered, room;
+
+	/* Nothing waits, or threads already free will take all of it. */
+	if (st->queued <= st->idle + st->starting)
+		return 0;
+	/* Enough threads are doing quick work: the queue is moving, and
+	 * more threads would only add wake-ups. */
+	if (st->threads - st->blocked >= min)
+		return 0;
+	/* Threads long busy while the helper keeps a CPU busy are waiting
+	 * for the CPU (preempted), not for a device; not known yet counts as
+	 * busy. Growing then would feed on itself. */
+	if (st->cpu_pct < 0 || st->cpu_pct >= WORKERS_CPU_BOUND_PCT)
+		return 0;
+	/* The threads are waiting on devices: every waiting request gets a
+	 * thread of its own (the CPU work is microseconds), up to the cap. */
+	uncovered = st->queued - st->idle - st->starting;
+	room = st->threads < st->max ? st->max - st->threads : 0;
+	return uncovered < room ? uncovered : room;
+}
+
+/* Join the threads that left after idling and free their slots. Loop
+ * thread (or workers_stop), lock held: a thread marks itself exited under
+ * the lock and touches nothing of the pool afterwards, so joining it
+ * here only waits for it to finish returning. */
+static void
+reap(struct workers *w)
+{
+	for (unsigned i = 0; i < w->n_live;) {
+		struct worker_slot *slot = w->live[i];
+
+		if (!slot->exited) {
+			i++;
+			continue;
+		}
 		pthread_join(slot->thread, NULL);
-	slot->pool = w;
-	slot->used = false;
-	slot->exited = false;
-	atomic_store(&slot->busy_since_ns, 0);
+		slot->exited = false;
+		w->live[i] = w->live[--w->n_live];
+		w->live[i]->live_index = i;
+		w->free_slots[w->n_free++] = slot;
+	}
+	atomic_store(&w->exited_hint, 0);
+}
+
+/*
+ * Start n threads, counted already in n_threads and n_starting (so that
+ * nobody else starts them too). Loop thread, lock NOT held: creating a
+ * few hundred threads takes milliseconds, and the first ones should be
+ * taking requests meanwhile. Only the loop thread touches the slot
+ * arrays. Threads that could not be created are uncounted again.
+ */
+static void
+spawn_reserved(struct workers *w, unsigned n)
+{
+	sigset_t all, old;
+	unsigned started = 0;
+	int err = 0;
+
+	if (n == 0)
+		return;
 	/* Start with every signal blocked: stop signals belong to the loop's
 	 * self-pipe, and one arriving mid-SG_IO could interrupt the command. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = pthread_create(&slot->thread, NULL, worker_main, slot);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err != 0) {
-		if (!w->spawn_failed_logged)
-			log_warn("cannot start a worker thread: %s", strerror(err));
-		w->spawn_failed_logged = true;
-		return;
+	while (started < n && w->n_free > 0) {
+		struct worker_slot *slot = w->free_slots[w->n_free - 1];
+
+		slot->pool = w;
+		slot->exited = false;
+		atomic_store(&slot->busy_since_ns, 0);
+		if (!slot->wake_ready) {
+			pthread_condattr_t attr;
+
+			/* Idle deadlines are on the monotonic clock. */
+			pthread_condattr_init(&attr);
+			pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+			pthread_cond_init(&slot->wake, &attr);
+			pthread_condattr_destroy(&attr);
+			slot->wake_ready = true;
+		}
+		err = pthread_create(&slot->thread, NULL, worker_main, slot);
+		if (err != 0)
+			break;
+		w->n_free--;
+		slot->live_index = w->n_live;
+		w->live[w->n_live++] = slot;
+		started++;
 	}
-	slot->used = true;
-	w->n_threads++;
-	w->n_starting++;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (started == n)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->n_threads -= n - started;
+	w->n_starting -= n - started;
+	if (!w->spawn_failed_logged)
+		log_warn("cannot start a worker thread (%u running): %s", w->n_threads,
+		         strerror(err != 0 ? err : EAGAIN));
+	w->spawn_failed_logged = true;
+	pthread_mutex_unlock(&w->lock);
 }
 
-/* Threads busy on one request for WORKERS_STUCK_MS. Lock held. */
+/* Count n threads as started (lock held); spawn_reserved() then makes them. */
 static unsigned
-count_stuck(struct workers *w, uint64_t now)
+reserve(struct workers *w, unsigned n)
 {
-	uint64_t limit = (uint64_t)WORKERS_STUCK_MS * 1000000u;
+	w->n_threads += n;
+	w->n_starting += n;
+	return n;
+}
+
+/* Threads busy on one request for WORKERS_BLOCKED_US. Lock held. */
+static unsigned
+count_blocked(struct workers *w, uint64_t now)
+{
+	uint64_t limit = (uint64_t)WORKERS_BLOCKED_US * 1000u;
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < WORKERS_MAX; i++) {
+	for (unsigned i = 0; i < w->n_live; i++) {
 		uint64_t since;
 
-		if (!w->slots[i].used || w->slots[i].exited)
+		if (w->live[i]->exited)
 			continue;
-		since = atomic_load(&w->slots[i].busy_since_ns);
+		since = atomic_load(&w->live[i]->busy_since_ns);
 		if (since != 0 && now - since >= limit)
 			n++;
 	}
 	return n;
 }
 
-/* Keep WORKERS_MIN threads that are not stuck while work waits. Lock held. */
-static void
-grow_if_stuck(struct workers *w)
+/* Apply the sizing rule. Loop thread, lock held. Returns the number of
+ * threads reserved, for spawn_reserved() once the lock is released. */
+static unsigned
+grow(struct workers *w)
 {
-	unsigned stuck;
+	struct workers_state st = {
+		.threads = w->n_threads, .idle = w->n_idle + w->n_waking,
+		.starting = w->n_starting,
+		.queued = w->n_queued, .max = w->max,
+	};
+	uint64_t now;
 
-	if (w->n_queued == 0 || w->n_idle + w->n_starting >= w->n_queued)
-		return;
-	stuck = count_stuck(w, now_ns());
-	while (w->n_threads - stuck < WORKERS_MIN && w->n_threads < WORKERS_MAX) {
-		unsigned before = w->n_threads;
-
-		spawn(w);
-		if (w->n_threads == before)
-			break;
-	}
+	/* The cheap exits first: counting blocked threads walks them. */
+	if (st.queued <= st.idle + st.starting || st.threads >= st.max)
+		return 0;
+	now = now_ns();
+	cpu_window_update(w, now);
+	st.cpu_pct = w->cpu_pct;
+	if (st.cpu_pct < 0 || st.cpu_pct >= WORKERS_CPU_BOUND_PCT)
+		return 0;
+	if (atomic_load(&w->exited_hint) != 0)
+		reap(w);         /* their slots may be needed */
+	st.blocked = count_blocked(w, now);
+	return reserve(w, workers_plan_spawn(&st));
 }
 
 /* Request buffers for requests a lingering thread reads; the loop returns
@@ -263,11 +428,54 @@ linger(struct workers *w, struct conn *c)
 	return true;
 }
 
+/* The idle list; lock held. */
 static void
-deadline_in(struct timespec *ts, unsigned seconds)
+idle_push(struct workers *w, struct worker_slot *slot)
+{
+	slot->woken = false;
+	slot->idle_prev = NULL;
+	slot->idle_next = w->idle_head;
+	if (w->idle_head != NULL)
+		w->idle_head->idle_prev = slot;
+	w->idle_head = slot;
+	w->n_idle++;
+}
+
+static void
+idle_remove(struct workers *w, struct worker_slot *slot)
+{
+	if (slot->idle_prev != NULL)
+		slot->idle_prev->idle_next = slot->idle_next;
+	else
+		w->idle_head = slot->idle_next;
+	if (slot->idle_next != NULL)
+		slot->idle_next->idle_prev = slot->idle_prev;
+	slot->idle_prev = slot->idle_next = NULL;
+	w->n_idle--;
+}
+
+/* Hand work to the most recently idle thread; lock held. */
+static void
+wake_one(struct workers *w)
+{
+	struct worker_slot *slot = w->idle_head;
+
+	idle_remove(w, slot);
+	slot->woken = true;
+	w->n_waking++;
+	pthread_cond_signal(&slot->wake);
+}
+
+static void
+deadline_in_ms(struct timespec *ts, unsigned ms)
 {
 	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += seconds;
+	ts->tv_sec += (time_t)(ms / 1000u);
+	ts->tv_nsec += (long)(ms % 1000u) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
 }
 
 static void *
@@ -283,18 +491,25 @@ worker_main(void *arg)
 
 		while (w->queue_head == NULL && !w->stopping) {
 			struct timespec deadline;
-			int err;
+			bool may_exit = w->n_threads > w->n_min;
+			int err = 0;
 
-			w->n_idle++;
-			if (w->n_threads > WORKERS_MIN) {
-				deadline_in(&deadline, WORKERS_IDLE_EXIT_S);
-				err = pthread_cond_timedwait(&w->work_ready, &w->lock, &deadline);
-			} else {
-				err = pthread_cond_wait(&w->work_ready, &w->lock);
+			idle_push(w, slot);
+			if (may_exit)
+				deadline_in_ms(&deadline, WORKERS_IDLE_EXIT_MS);
+			while (!slot->woken && !w->stopping && err != ETIMEDOUT) {
+				if (may_exit)
+					err = pthread_cond_timedwait(&slot->wake, &w->lock, &deadline);
+				else
+					err = pthread_cond_wait(&slot->wake, &w->lock);
 			}
-			w->n_idle--;
+			if (slot->woken) {
+				w->n_waking--;
+				continue;
+			}
+			idle_remove(w, slot);
 			if (err == ETIMEDOUT && w->queue_head == NULL &&
-			    w->n_threads > WORKERS_MIN)
+			    w->n_threads > w->n_min)
 				goto out;
 		}
 		if (w->queue_head == NULL)
@@ -308,12 +523,15 @@ worker_main(void *arg)
 		atomic_store(&slot->busy_since_ns, now_ns());
 		pthread_mutex_unlock(&w->lock);
 
-		serve(c);
+		serve(w, c);
+		/* Lingering is not being blocked on a device: it ends within
+		 * WORKERS_LINGER_MS, and only when nothing waits. */
+		atomic_store(&slot->busy_since_ns, 0);
 		while (linger(w, c)) {
 			atomic_store(&slot->busy_since_ns, now_ns());
-			serve(c);
+			serve(w, c);
+			atomic_store(&slot->busy_since_ns, 0);
 		}
-		atomic_store(&slot->busy_since_ns, 0);
 		hand_back(w, c);
 
 		pthread_mutex_lock(&w->lock);
@@ -321,32 +539,49 @@ worker_main(void *arg)
 out:
 	w->n_threads--;
 	slot->exited = true;
+	/* Ask the loop to join us soon, so the stack goes back at once. */
+	if (atomic_fetch_add(&w->exited_hint, 1) == 0)
+		wake_loop(w->wake_fd);
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
 }
 
 struct workers *
-workers_start(int wake_fd)
+workers_start(int wake_fd, unsigned max_threads)
 {
 	struct workers *w = calloc(1, sizeof(*w));
-	pthread_condattr_t attr;
+	unsigned n;
 
 	if (w == NULL) {
 		log_error("cannot allocate the worker pool");
 		return NULL;
 	}
+	if (max_threads == 0)
+		max_threads = 1;
+	w->slots = calloc(max_threads, sizeof(*w->slots));
+	w->live = calloc(max_threads, sizeof(*w->live));
+	w->free_slots = calloc(max_threads, sizeof(*w->free_slots));
+	if (w->slots == NULL || w->live == NULL || w->free_slots == NULL) {
+		log_error("cannot allocate the worker pool for %u threads", max_threads);
+		free(w->slots);
+		free(w->live);
+		free(w->free_slots);
+		free(w);
+		return NULL;
+	}
+	for (unsigned i = 0; i < max_threads; i++)
+		w->free_slots[i] = &w->slots[max_threads - 1 - i];
+	w->n_free = max_threads;
+	w->max = max_threads;
+	w->n_min = max_threads < WORKERS_MIN ? max_threads : WORKERS_MIN;
 	w->wake_fd = wake_fd;
 	pthread_mutex_init(&w->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->work_ready, &attr);
-	pthread_condattr_destroy(&attr);
 
 	pthread_mutex_lock(&w->lock);
-	for (unsigned i = 0; i < WORKERS_MIN; i++)
-		spawn(w);
+	n = reserve(w, w->n_min);
 	pthread_mutex_unlock(&w->lock);
-	if (w->n_threads < WORKERS_MIN) {
+	spawn_reserved(w, n);
+	if (w->n_threads < w->n_min) {
 		log_error("cannot start worker threads");
 		workers_stop(w);
 		return NULL;
@@ -359,11 +594,14 @@ workers_submit(struct workers *w, struct conn *head, struct conn *tail,
                unsigned count)
 {
 	uint64_t now = now_ns();
+	unsigned wake, n_new;
 
 	for (struct conn *c = head; c != NULL; c = c->next)
 		c->started_ns = now;
 	tail->next = NULL;
 	pthread_mutex_lock(&w->lock);
+	if (w->n_queued == 0)
+		cpu_window_restart(w, now);
 	if (w->queue_tail != NULL)
 		w->queue_tail->next = head;
 	else
@@ -371,24 +609,36 @@ workers_submit(struct workers *w, struct conn *head, struct conn *tail,
 	w->queue_tail = tail;
 	w->n_queued += count;
 	atomic_store_explicit(&w->queued_hint, w->n_queued, memory_order_relaxed);
-	grow_if_stuck(w);
-	if (count > 1)
-		pthread_cond_broadcast(&w->work_ready);
-	else
-		pthread_cond_signal(&w->work_ready);
+	n_new = grow(w);
+	/* Wake as many idle threads as there are new requests, not all of
+	 * them: after a storm hundreds may be idle, and a broadcast would
+	 * send them all to fight for the lock over a handful of requests. */
+	wake = count < w->n_idle ? count : w->n_idle;
+	for (unsigned i = 0; i < wake; i++)
+		wake_one(w);
 	pthread_mutex_unlock(&w->lock);
+	spawn_reserved(w, n_new);
 }
 
 int
 workers_maintain(struct workers *w)
 {
-	/* The common case, nothing waiting, costs one atomic load. */
-	if (atomic_load_explicit(&w->queued_hint, memory_order_relaxed) == 0)
+	unsigned n_new;
+
+	/* The common case, nothing waiting, costs two atomic loads. */
+	if (atomic_load_explicit(&w->queued_hint, memory_order_relaxed) == 0 &&
+	    atomic_load_explicit(&w->exited_hint, memory_order_relaxed) == 0)
 		return -1;
 	pthread_mutex_lock(&w->lock);
-	grow_if_stuck(w);
+	if (atomic_load(&w->exited_hint) != 0)
+		reap(w);
+	n_new = grow(w);
 	pthread_mutex_unlock(&w->lock);
-	return WORKERS_STUCK_MS;
+	spawn_reserved(w, n_new);
+	if (atomic_load_explicit(&w->queued_hint, memory_order_relaxed) == 0)
+		return -1;
+	/* Requests wait: look again when a thread may count as blocked. */
+	return (WORKERS_BLOCKED_US + 999) / 1000;
 }
 
 void
@@ -423,14 +673,20 @@ workers_stop(struct workers *w)
 		return;
 	pthread_mutex_lock(&w->lock);
 	w->stopping = true;
-	pthread_cond_broadcast(&w->work_ready);
+	for (struct worker_slot *slot = w->idle_head; slot != NULL; slot = slot->idle_next)
+		pthread_cond_signal(&slot->wake);
 	pthread_mutex_unlock(&w->lock);
-	/* Only the loop thread spawns, and it is here: the slots are stable. */
-	for (unsigned i = 0; i < WORKERS_MAX; i++) {
-		if (w->slots[i].used)
-			pthread_join(w->slots[i].thread, NULL);
+	/* Only the loop thread spawns and reaps, and it is here: the live
+	 * list is stable. */
+	for (unsigned i = 0; i < w->n_live; i++)
+		pthread_join(w->live[i]->thread, NULL);
+	for (unsigned i = 0; i < w->max; i++) {
+		if (w->slots[i].wake_ready)
+			pthread_cond_destroy(&w->slots[i].wake);
 	}
-	pthread_cond_destroy(&w->work_ready);
 	pthread_mutex_destroy(&w->lock);
+	free(w->slots);
+	free(w->live);
+	free(w->free_slots);
 	free(w);
 }

@@ -12,6 +12,11 @@
  *               max_us=.. errors=E
  *       (latencies include, as a lower bound, the requests still
  *       unanswered when the run ends)
+ *   loadgen -k SOCK -d DEVICE -c CONNS -r R
+ *       a storm: every connection sends R requests back to back (each as
+ *       soon as the previous reply is in), all starting at once; prints
+ *       conns=C requests=N makespan_us=.. p50_us=.. p99_us=.. max_us=..
+ *       errors=E once every reply has arrived
  *   loadgen -k SOCK -i N
  *       opens N idle connections (feature exchange done), prints "ready",
  *       and holds them until stdin closes
@@ -36,6 +41,7 @@ struct client {
 	uint8_t buf[REPLY_HDR + 8192];
 	size_t have, want;
 	uint64_t sent_ns;
+	long left;          /* storm: requests still to send */
 };
 
 static uint64_t
@@ -115,7 +121,8 @@ main(int argc, char **argv)
 	const char *sock = NULL, *dev_path = NULL;
 	int conns = 1, idle = 0, opt, dev;
 	double seconds = 5, warmup = 1;
-	long max_requests = 0;
+	long max_requests = 0, storm = 0, pending = 0;
+	uint64_t t_last = 0;
 	static struct client cl[MAX_CONNS];
 	static struct pollfd pfd[MAX_CONNS];
 	uint32_t *lat;
@@ -123,7 +130,7 @@ main(int argc, char **argv)
 	long requests = 0, errors = 0;
 	uint64_t start, measure_start = 0, end;
 
-	while ((opt = getopt(argc, argv, "k:d:c:s:w:n:i:")) != -1) {
+	while ((opt = getopt(argc, argv, "k:d:c:s:w:n:i:r:")) != -1) {
 		switch (opt) {
 		case 'k': sock = optarg; break;
 		case 'd': dev_path = optarg; break;
@@ -132,6 +139,7 @@ main(int argc, char **argv)
 		case 'w': warmup = atof(optarg); break;
 		case 'n': max_requests = atol(optarg); break;
 		case 'i': idle = atoi(optarg); break;
+		case 'r': storm = atol(optarg); break;
 		default: return 2;
 		}
 	}
@@ -157,8 +165,15 @@ main(int argc, char **argv)
 		pfd[i].fd = cl[i].fd;
 		pfd[i].events = POLLIN;
 	}
+	if (storm > 0) {
+		/* No warm-up and no clock: it ends with the last reply. */
+		warmup = 0;
+		seconds = 3600;
+		pending = (long)conns * storm;
+	}
 	start = now_ns();
 	for (int i = 0; i < conns; i++) {
+		cl[i].left = storm - 1;
 		cl[i].sent_ns = now_ns();
 		if (send_request(cl[i].fd, dev) < 0)
 			return 1;
@@ -166,14 +181,19 @@ main(int argc, char **argv)
 	end = start + (uint64_t)((warmup + seconds) * 1e9);
 	for (;;) {
 		uint64_t t;
-		int n = poll(pfd, (nfds_t)conns, 1000);
+		int n;
+
+		if (storm > 0 && pending == 0)
+			break;
+		n = poll(pfd, (nfds_t)conns, 1000);
 
 		if (n < 0 && errno != EINTR)
 			return 1;
 		t = now_ns();
 		if (measure_start == 0 && t >= start + (uint64_t)(warmup * 1e9))
 			measure_start = t;
-		if (t >= end || (max_requests > 0 && requests >= max_requests))
+		if (t >= end || (max_requests > 0 && requests >= max_requests) ||
+		    (storm > 0 && pending == 0))
 			break;
 		for (int i = 0; i < conns && n > 0; i++) {
 			struct client *c = &cl[i];
@@ -206,11 +226,32 @@ main(int argc, char **argv)
 			c->have = 0;
 			c->want = REPLY_HDR;
 			c->sent_ns = t;
+			if (storm > 0) {
+				if (--pending == 0)
+					t_last = t;
+				if (c->left == 0) {
+					c->sent_ns = UINT64_MAX;     /* done */
+					pfd[i].fd = -1;
+					continue;
+				}
+				c->left--;
+			}
 			if (send_request(c->fd, dev) < 0)
 				return 1;
 		}
 	}
 
+	if (storm > 0) {
+		uint64_t t_end = pending == 0 ? t_last : now_ns();
+
+		qsort(lat, n_lat, sizeof(*lat), cmp_u32);
+		printf("conns=%d requests=%ld makespan_us=%llu p50_us=%u p99_us=%u "
+		       "max_us=%u errors=%ld\n", conns, requests,
+		       (unsigned long long)((t_end - start) / 1000),
+		       n_lat ? lat[n_lat / 2] : 0, n_lat ? lat[n_lat * 99 / 100] : 0,
+		       n_lat ? lat[n_lat - 1] : 0, errors);
+		return pending == 0 ? 0 : 1;
+	}
 	{
 		uint64_t t_end = now_ns();
 		double elapsed = (double)(t_end - measure_start) / 1e9;
