@@ -18,7 +18,7 @@ enum trace_event {
 	TRACE_CONN_ACCEPT,       /* a client connected */
 	TRACE_CONN_CLOSE,        /* a connection was closed, and why */
 	TRACE_REQUEST_DECODED,   /* a complete request was read */
-	TRACE_REQUEST_STARTED,   /* a worker began it: commands in flight, peak */
+	TRACE_REQUEST_RUNNING,   /* a worker began it: commands in flight, peak */
 	TRACE_REQUEST_EXECUTED,  /* the command ran: status, sense, duration */
 	TRACE_REPLY_SENT,        /* the whole reply was written */
 	TRACE_EVENT_COUNT

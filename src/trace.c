@@ -32,7 +32,7 @@ static const struct {
 		"a connection was closed (fd, reason)" },
 	[TRACE_REQUEST_DECODED] = { "prh_request_decoded",
 		"a request was read (fd, opcode, service action, length, device fd)" },
-	[TRACE_REQUEST_STARTED] = { "prh_request_started",
+	[TRACE_REQUEST_RUNNING] = { "prh_request_running",
 		"a worker began the command (fd, commands in flight, peak so far)" },
 	[TRACE_REQUEST_EXECUTED] = { "prh_request_executed",
 		"the command ran (fd, status, sense key/asc/ascq, transfer, duration)" },

@@ -136,7 +136,7 @@ serve(struct workers *w, struct conn *c)
 	while (in_flight > peak &&
 	       !atomic_compare_exchange_weak(&w->peak_in_flight, &peak, in_flight))
 		;
-	TRACE(TRACE_REQUEST_STARTED, "fd=%d in_flight=%u peak=%u", c->fd, in_flight,
+	TRACE(TRACE_REQUEST_RUNNING, "fd=%d in_flight=%u peak=%u", c->fd, in_flight,
 	      in_flight > peak ? in_flight : peak);
 	sgio_execute(c->dev_fd, c->cdb, c->len, c->data, &reply, &outcome);
 	atomic_fetch_sub(&w->in_flight, 1);

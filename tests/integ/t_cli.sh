@@ -47,7 +47,7 @@ contains "it is named" "$err" "invalid group 'no-such-group-x'"
 
 out=$("$HELPER" -T help 2>&1); st=$?
 is "-T help exits 0" "$st" 0
-for ev in prh_conn_accept prh_conn_close prh_request_decoded prh_request_executed prh_reply_sent; do
+for ev in prh_conn_accept prh_conn_close prh_request_decoded prh_request_running prh_request_executed prh_reply_sent; do
 	contains "-T help lists $ev" "$out" "$ev"
 done
 err=$("$HELPER" -T bogus=1 2>&1); st=$?
