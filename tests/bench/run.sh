@@ -18,13 +18,21 @@
 #     alternating order (ours, QEMU, floor; then QEMU, floor, ours; ...);
 #   - nothing here is a pass/fail test: targets are read from the table.
 #
+#   - the storm section simulates slow LUNs: a FIFO is the device, and
+#     each PERSISTENT RESERVE command takes D ms in the helper's thread
+#     (ours: the test build's PRH_TEST_FIFO_DELAY_MS; QEMU's: slowsg.so,
+#     preloaded, sleeps in ioctl(SG_IO)); N clients each send R requests
+#     back to back; a fresh helper for every run (its pool at the
+#     minimum, as after a quiet spell); no pinning (threads that sleep
+#     need no CPU of their own);
 #   - the real-target rows come from the VM suite's guest (tests/vm, stage
 #     "bench"): the same client against both helpers on a LIO LUN, and the
 #     isolation row with a request stuck on a held scsi_debug disk.
 #
 # usage: tests/bench/run.sh BUILD [OUT.md]
 # env:   BENCH_REPS (3), BENCH_SECONDS (3 per run), BENCH_CONNS ("1 16 64 256"),
-#        BENCH_VM (1; 0 leaves out the VM rows)
+#        BENCH_STORM ("D:N:R ..." rows of the storm section),
+#        BENCH_VM (1; 0 leaves out the VM rows, keeping those of OUT.md)
 
 set -eu
 
@@ -36,7 +44,9 @@ conn_list=${BENCH_CONNS:-1 16 64 256}
 here=$(cd "$(dirname "$0")" && pwd)
 bin=$build/bench
 ours=$build/qemu-pr-helper
+hooks=$build/tests/qemu-pr-helper-hooks
 qemu=/usr/bin/qemu-pr-helper
+storm_list=${BENCH_STORM:-10:64:4 10:256:2 2:64:20 50:128:1 1:16:50 50:256:1}
 T=$(mktemp -d /tmp/prh-bench.XXXXXX)
 pids=""
 
@@ -51,6 +61,7 @@ say() { echo "bench: $*" >&2; }
 
 [ "$(id -u)" -eq 0 ] || { say "must run as root (the helpers drop privileges)"; exit 1; }
 [ -x "$qemu" ] || { say "$qemu missing (package qemu-system-common)"; exit 1; }
+[ -x "$hooks" ] || { say "$hooks missing (make tests)"; exit 1; }
 
 if [ "$(nproc)" -ge 2 ]; then
 	pin_client="taskset -c 0"
@@ -64,13 +75,16 @@ dev=$(losetup -f 2>/dev/null || echo /dev/loop0)
 
 # ---- helpers -------------------------------------------------------------
 
-# start NAME SOCKET: start server NAME on SOCKET; its pid in SPID.
+# start NAME SOCKET [DELAY_MS]: start server NAME on SOCKET; its pid in SPID.
 start() {
 	rm -f "$2"
 	case $1 in
 	ours) $pin_server "$ours" -q -k "$2" & ;;
 	qemu) $pin_server "$qemu" -q -k "$2" & ;;
 	floor) $pin_server "$bin/floor" "$2" & ;;
+	# A slow LUN of $3 ms per command (storm section).
+	ours-slow) PRH_TEST_FIFO_DELAY_MS=$3 PRH_TEST_FIFO_PAYLOAD=8 "$hooks" -q -k "$2" & ;;
+	qemu-slow) SLOWSG_DELAY_MS=$3 LD_PRELOAD=$bin/slowsg.so "$qemu" -q -k "$2" & ;;
 	esac
 	SPID=$!
 	pids="$pids $SPID"
@@ -180,6 +194,68 @@ mem_rows="| RSS, idle (kB) | $idle_ours | $idle_qemu | $(ratio "$idle_ours" "$id
 | RSS after 20k requests / after 1M more (kB) | $warm_ours / $after_ours | $warm_qemu / $after_qemu | |
 | threads at idle | $th_ours | $th_qemu | |"
 
+# ---- storm: slow LUNs, many clients ---------------------------------------------
+
+say "storm: rows (D ms:clients:requests) $storm_list, $reps runs each, a fresh helper per run"
+mkfifo "$T/lun"
+storm_rows=""
+for row in $storm_list; do
+	IFS=: read -r d n r <<EOF
+$row
+EOF
+	m_ours="" m_qemu="" p50s_ours="" p50s_qemu="" p99s_ours="" p99s_qemu=""
+	rep=0
+	while [ $rep -lt "$reps" ]; do
+		if [ $((rep % 2)) -eq 0 ]; then order="ours qemu"; else order="qemu ours"; fi
+		for who in $order; do
+			start "$who-slow" "$T/storm.sock" "$d"
+			line=$("$bin/loadgen" -k "$T/storm.sock" -d "$T/lun" -c "$n" -r "$r")
+			stop "$SPID"
+			say "  D=$d N=$n R=$r $who: $line"
+			eval "m_$who=\"\$m_$who $(( $(field makespan_us "$line") / 1000 ))\""
+			eval "p50s_$who=\"\$p50s_$who $(field p50_us "$line")\""
+			eval "p99s_$who=\"\$p99s_$who $(field p99_us "$line")\""
+		done
+		rep=$((rep + 1))
+	done
+	ideal=$((d * r))
+	# shellcheck disable=SC2086
+	set -- $(stats $m_ours); mo=$1 mo1=$2 mo2=$3
+	# shellcheck disable=SC2086
+	set -- $(stats $m_qemu); mq=$1 mq1=$2 mq2=$3
+	# shellcheck disable=SC2086
+	o50=$(stats $p50s_ours | cut -d' ' -f1); o99=$(stats $p99s_ours | cut -d' ' -f1)
+	# shellcheck disable=SC2086
+	q50=$(stats $p50s_qemu | cut -d' ' -f1); q99=$(stats $p99s_qemu | cut -d' ' -f1)
+	storm_rows="$storm_rows
+| $d | $n × $r | $ideal | $mo ($mo1–$mo2) | $mq ($mq1–$mq2) | **$(ratio "$mo" "$ideal")** | **$(ratio "$mo" "$mq")** | $((o50 / 1000)).$((o50 % 1000 / 100)) / $((o99 / 1000)).$((o99 % 1000 / 100)) | $((q50 / 1000)).$((q50 % 1000 / 100)) / $((q99 / 1000)).$((q99 % 1000 / 100)) |"
+done
+
+# 256 commands in flight at once (2 s each), then 3 s of quiet: the
+# helper's threads and RSS at the peak and after.
+say "storm: 256 commands in flight"
+for who in ours qemu; do
+	start "$who-slow" "$T/storm.sock" 2000
+	pid=$SPID
+	"$bin/loadgen" -k "$T/storm.sock" -d "$T/lun" -c 256 -r 1 >/dev/null &
+	lg=$!
+	max_th=0 max_rss=0
+	while kill -0 "$lg" 2>/dev/null; do
+		th=$(threads "$pid"); rss=$(rss_kb "$pid")
+		[ "${th:-0}" -gt "$max_th" ] && max_th=$th
+		[ "${rss:-0}" -gt "$max_rss" ] && max_rss=$rss
+		sleep 0.05
+	done
+	wait "$lg" 2>/dev/null || true
+	sleep 3
+	eval "sth_$who=$max_th srss_$who=$max_rss qth_$who=$(threads "$pid") qrss_$who=$(rss_kb "$pid")"
+	stop "$pid"
+done
+storm_mem_rows="| most threads during a storm of 256 commands of 2 s | $sth_ours | $sth_qemu |
+| most RSS during it (kB) | $srss_ours | $srss_qemu |
+| threads 3 s after it | $qth_ours | $qth_qemu |
+| RSS 3 s after it (kB) | $qrss_ours | $qrss_qemu |"
+
 # ---- start-up -------------------------------------------------------------
 
 say "start-up"
@@ -212,6 +288,14 @@ foot_rows="| stripped binary + shared libraries (bytes) | $ours_size (static, no
 # ---- a real target: the VM suite's bench stage ----------------------------------
 
 vm_section="(The VM rows were not measured: tests/vm or qemu-system-x86_64 missing, or BENCH_VM=0.)"
+# BENCH_VM=0 with an earlier report: keep its VM rows, saying when they are from.
+if [ "${BENCH_VM:-1}" = 0 ] && [ -n "$out_md" ] && [ -f "$out_md" ] &&
+	grep -q '^### A real target' "$out_md"; then
+	prev_date=$(sed -n 's/^## Results (\(.*\))$/\1/p' "$out_md" | head -n 1)
+	prev_vm=$(awk '/^### A real target/ { on = 1; next } /^<!-- bench:end/ { on = 0 } on' "$out_md")
+	vm_section="(Not measured again in this run (BENCH_VM=0): the rows below are from the run of $prev_date.)
+$prev_vm"
+fi
 if [ "${BENCH_VM:-1}" = 1 ] && [ -f "$here/../vm/run.sh" ] && command -v qemu-system-x86_64 >/dev/null; then
 	say "real target: booting the VM suite's guest (LIO) for the bench stage"
 	PRH_VM_STAGES=bench sh "$here/../vm/run.sh" "$build" >"$T/vm.tap" 2>&1 || true
@@ -303,6 +387,19 @@ Client pinned to CPU 0, servers to CPU 1; $reps runs of ${secs} s per figure (me
 | | ours | QEMU | ours/QEMU |
 |---|---|---|---|
 $mem_rows
+
+### Storm: slow LUNs, many clients at once
+
+Each command takes D ms on the device (simulated the same way for both, see the
+method); N clients each send R requests back to back, all starting together.
+Makespan in ms (median of $reps runs, min–max; a fresh helper per run); ideal is R × D.
+
+| D ms | clients × requests | ideal ms | ours ms | QEMU ms | ours/ideal | ours/QEMU | ours p50 / p99 ms | QEMU p50 / p99 ms |
+|---|---|---|---|---|---|---|---|---|$storm_rows
+
+| | ours | QEMU |
+|---|---|---|
+$storm_mem_rows
 
 ### Start-up
 
