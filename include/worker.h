@@ -19,15 +19,16 @@
 #define WORKERS_MIN 2
 #define WORKERS_DEFAULT_MAX 512u
 #define WORKERS_MAX_LIMIT 65536u
-#define WORKERS_BLOCKED_US 1000
+#define WORKERS_BLOCKED_US 500
 /* ...unless the helper used this much of a CPU (percent) over the last
  * WORKERS_CPU_WINDOW_US while requests waited: then its threads are
  * waiting for the CPU, not for devices, and more of them would only make
  * that worse. */
 #define WORKERS_CPU_BOUND_PCT 50
-#define WORKERS_CPU_WINDOW_US 1000
-/* After a reply, at most WORKERS_LINGER_MAX threads watch their client
- * this long for its next request, when nothing else waits. */
+#define WORKERS_CPU_WINDOW_US 500
+/* After a reply, at most WORKERS_LINGER_MAX threads (or, in a pool grown
+ * past WORKERS_MIN, the threads beyond it) watch their client this long
+ * for its next request, when nothing else waits. */
 #define WORKERS_LINGER_MS 1
 #define WORKERS_LINGER_MAX 1
 /* A thread beyond WORKERS_MIN idle this long exits, and the loop joins it

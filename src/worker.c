@@ -16,8 +16,9 @@
  * handing it back. A client that sends its next request at once (the
  * usual pattern of a guest issuing several commands) is then served with
  * two wake-ups, client to worker and worker to client, as by a server
- * with no threads at all. At most WORKERS_LINGER_MAX threads linger, so
- * the others stay free for the queue.
+ * with no threads at all. At most WORKERS_LINGER_MAX threads linger, or,
+ * when the pool has grown for slow devices, as many as it has beyond
+ * WORKERS_MIN, so that the minimum stays free for the queue.
  *
  * Sizing: the CPU work of a request takes microseconds; what takes time is
  * the device, and a thread waiting in SG_IO waits for nothing else. So the
@@ -84,6 +85,7 @@ struct workers {
 	atomic_uint exited_hint;        /* threads waiting to be joined */
 	_Atomic(struct conn *) done;    /* handed back, any order (lock-free) */
 	unsigned n_threads;             /* not yet exited */
+	atomic_uint threads_hint;       /* n_threads, readable without the lock */
 	unsigned n_idle;                /* on the idle list */
 	unsigned n_waking;              /* taken off it, not yet running */
 	unsigned n_starting;            /* created, not yet looking for work */
@@ -325,6 +327,7 @@ spawn_reserved(struct workers *w, unsigned n)
 		return;
 	pthread_mutex_lock(&w->lock);
 	w->n_threads -= n - started;
+	atomic_store(&w->threads_hint, w->n_threads);
 	w->n_starting -= n - started;
 	if (!w->spawn_failed_logged)
 		log_warn("cannot start a worker thread (%u running): %s", w->n_threads,
@@ -338,6 +341,7 @@ static unsigned
 reserve(struct workers *w, unsigned n)
 {
 	w->n_threads += n;
+	atomic_store(&w->threads_hint, w->n_threads);
 	w->n_starting += n;
 	return n;
 }
@@ -406,16 +410,21 @@ static bool
 linger(struct workers *w, struct conn *c)
 {
 	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-	unsigned n;
+	unsigned n, threads, limit = WORKERS_LINGER_MAX;
 	int r;
 
+	/* Threads beyond the minimum were started for a storm on slow LUNs:
+	 * they may all watch their clients, which then skip the loop too. */
+	threads = atomic_load_explicit(&w->threads_hint, memory_order_relaxed);
+	if (threads > WORKERS_MIN && threads - WORKERS_MIN > limit)
+		limit = threads - WORKERS_MIN;
 	if (c->state != CONN_RECV_CDB ||
 	    atomic_load_explicit(&w->queued_hint, memory_order_relaxed) != 0 ||
 	    atomic_load(&w->quiescing))
 		return false;
 	n = atomic_load(&w->n_lingering);
 	do {
-		if (n >= WORKERS_LINGER_MAX)
+		if (n >= limit)
 			return false;
 	} while (!atomic_compare_exchange_weak(&w->n_lingering, &n, n + 1));
 	r = poll(&pfd, 1, WORKERS_LINGER_MS);
@@ -538,6 +547,7 @@ worker_main(void *arg)
 	}
 out:
 	w->n_threads--;
+	atomic_store(&w->threads_hint, w->n_threads);
 	slot->exited = true;
 	/* Ask the loop to join us soon, so the stack goes back at once. */
 	if (atomic_fetch_add(&w->exited_hint, 1) == 0)
