@@ -24,15 +24,19 @@
  * the device, and a thread waiting in SG_IO waits for nothing else. So the
  * pool is sized by how many requests are waiting on devices, not by CPUs:
  * WORKERS_MIN threads always run; when requests are queued, no thread is
- * idle, and fewer than WORKERS_MIN threads are doing quick work (the
- * others have been busy on one request for WORKERS_BLOCKED_US), a thread
- * starts for every waiting request at once, up to the cap. A storm of
- * commands to LUNs that take milliseconds then runs in parallel after one
- * millisecond, and a load of fast commands, where threads never stay busy
- * that long, keeps two threads (more would only add wake-ups). At the cap
- * requests wait in the FIFO queue for the next thread to finish. Threads
- * beyond the minimum exit after WORKERS_IDLE_EXIT_MS idle; the loop joins
- * them at once, which is when musl returns a joinable thread's stack.
+ * idle, fewer than WORKERS_MIN threads are doing quick work (the others
+ * have been busy on one request for WORKERS_BLOCKED_US) and the process
+ * used less than WORKERS_CPU_BOUND_PCT of a CPU meanwhile, a thread starts
+ * for every waiting request at once, up to the cap. The CPU test tells a
+ * thread asleep in SG_IO from one merely preempted: without it, a loaded
+ * machine made fast requests look blocked, the pool grew, and more threads
+ * meant more preemption. A storm of commands to LUNs that take
+ * milliseconds then runs in parallel after a millisecond, and a load of
+ * fast commands keeps two threads. At the cap requests wait in the FIFO
+ * queue for the next thread to finish. Idle threads wait on a LIFO list
+ * and work goes to the most recent, so surplus threads really idle and,
+ * beyond the minimum, exit after WORKERS_IDLE_EXIT_MS; the loop joins them
+ * at once, which is when musl returns a joinable thread's stack.
  *
  * The slot table is allocated for the cap; live threads are listed in a
  * dense array, so a pass over them costs what runs, not what could.

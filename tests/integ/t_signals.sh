@@ -70,6 +70,10 @@ for round in 1 2 3; do
 	start_helper stream -k "$T/st.sock"
 	SH=$HPID
 	wait_socket "$T/st.sock"
+	# The shell truncates the output file in the child, some time after
+	# the fork: remove the last round's first, or the wait below may see
+	# its replies and stop the helper before this client has connected.
+	rm -f "$T/stream.out"
 	"$CLIENT" -k "$T/st.sock" -q -n 1000000 read-keys /dev/null >"$T/stream.out" 2>&1 &
 	SC=$!
 	track "$SC"
