@@ -210,21 +210,28 @@ process_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Start measuring CPU use afresh: requests started waiting. Lock held. */
+/* Requests started waiting: forget the last measure. The window itself
+ * starts at the first look (cpu_window_update), so that the common case,
+ * a queue that empties at once, costs no system call. Lock held. */
 static void
-cpu_window_restart(struct workers *w, uint64_t now)
+cpu_window_restart(struct workers *w)
 {
-	w->window_start_ns = now;
-	w->window_start_cpu_ns = process_cpu_ns();
+	w->window_start_ns = 0;
 	w->cpu_pct = -1;
 }
 
-/* Close the window if it is long enough. Lock held. */
+/* Start the window, or close it if it is long enough. Lock held. */
 static void
 cpu_window_update(struct workers *w, uint64_t now)
 {
-	uint64_t wall = now - w->window_start_ns, cpu, used;
+	uint64_t wall, cpu, used;
 
+	if (w->window_start_ns == 0) {
+		w->window_start_ns = now;
+		w->window_start_cpu_ns = process_cpu_ns();
+		return;
+	}
+	wall = now - w->window_start_ns;
 	if (wall < (uint64_t)WORKERS_CPU_WINDOW_US * 1000u)
 		return;
 	cpu = process_cpu_ns();
@@ -615,7 +622,7 @@ workers_submit(struct workers *w, struct conn *head, struct conn *tail,
 	tail->next = NULL;
 	pthread_mutex_lock(&w->lock);
 	if (w->n_queued == 0)
-		cpu_window_restart(w, now);
+		cpu_window_restart(w);
 	if (w->queue_tail != NULL)
 		w->queue_tail->next = head;
 	else
