@@ -49,8 +49,8 @@ append="$append${tsc_khz:+ tsc_early_khz=$tsc_khz}${lpj:+ lpj=$lpj}"
 # The images from tmpfs: QEMU reads 50 MB of vmlinux, slowly over 9p.
 cp "$L2_VMLINUX" /tmp/l2-vmlinux
 cp "$L2_INITRD" /tmp/l2.cpio.gz
-BOOT_LIMIT=$(scaled 400)
-diag "nested guest: boot bound ${BOOT_LIMIT} s (400 s at this machine's speed factor ${PRH_SCALE_PCT}%)"
+BOOT_LIMIT=$(scaled 800)
+diag "nested guest: boot bound ${BOOT_LIMIT} s (800 s at this machine's speed factor ${PRH_SCALE_PCT}%)"
 
 # -M pc (microvm hangs nested: no usable clock source for calibration), 1
 # vCPU, 256 MiB; ttyS0 is its console, ttyS1 the agent's.
