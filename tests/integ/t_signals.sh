@@ -70,17 +70,17 @@ for round in 1 2 3; do
 	start_helper stream -k "$T/st.sock"
 	SH=$HPID
 	wait_socket "$T/st.sock"
-	"$CLIENT" -k "$T/st.sock" -q -n 1000000 read-keys /dev/null >"$T/stream.out" 2>&1 &
+	"$CLIENT" -k "$T/st.sock" -q -n 1000000 read-keys /dev/null >"$T/stream$round.out" 2>&1 &
 	SC=$!
 	track "$SC"
 	# Replies are flowing once the client's output buffer has been
-	# written out (it holds a few hundred of them).
-	wait_text "$T/stream.out" "status: 0x02"
+	# written out (it holds a few dozen of them).
+	wait_text "$T/stream$round.out" "status: 0x02"
 	stop "$SH" TERM
 	is "SIGTERM during a request stream (round $round): exit 0" "$EXIT_STATUS" 0
 	wait_exit "$SC" 10
 	check "(the client got replies, then the connection closed)" \
-		grep -q 'status: 0x02' "$T/stream.out"
+		grep -q 'status: 0x02' "$T/stream$round.out"
 done
 
 # An idle client does not delay the stop; it sees the connection close.
