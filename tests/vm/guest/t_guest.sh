@@ -133,7 +133,7 @@ contains "path2 sees no keys" "$(p2_keys)" "there are NO registered reservation 
 # ---- the end ------------------------------------------------------------
 [ "$FAILED" -eq 0 ] || l2_diagnose
 printf '@@quit\n' >&6
-wait_exit "$QT" "$(scaled 120)"
+wait_exit "$QT" 120
 is "the nested guest powers off and QEMU exits 0" "$EXIT_STATUS" 0
 stop_helper "$H"
 is "helper 2 exits 0 on SIGTERM" "$EXIT_STATUS" 0
