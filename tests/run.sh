@@ -53,10 +53,12 @@ run_one() {
 	selected "$name" || return 0
 	mkdir -p "$(dirname "$log")"
 	echo "# $name"
+	t0=$(date +%s)
 	"$@" >"$log" 2>&1
 	status=$?
 	# Show the TAP lines (and diagnostics) as they were produced.
 	sed 's/^/    /' "$log"
+	echo "# $name: $(($(date +%s) - t0)) s"
 	n_ok=$(grep -c '^ok ' "$log")
 	n_not_ok=$(grep -c '^not ok ' "$log")
 	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$log" | tail -n 1)
@@ -104,7 +106,20 @@ report_logs() {
 	done
 }
 
+# part NAME: the time since the last part ended, as one line per part at
+# the end ("time per part").
+parts=""
+part_t0=$(date +%s)
+part() {
+	now=$(date +%s)
+	parts="$parts
+# time: $1 $((now - part_t0)) s"
+	part_t0=$now
+}
+suite_start=$part_t0
+
 run_suite "$build" "" yes ""
+part "unit and integration tests (release build)"
 
 # Tests of the release build only (not repeated by the flavours below).
 packaging="t_dist t_man t_initscript"
@@ -122,6 +137,7 @@ if [ -x "$build/asan/qemu-pr-helper" ]; then
 	UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$build/asan/reports/ubsan" \
 		run_suite "$build/asan" "asan/" yes "t_build t_sandbox $packaging"
 	report_logs "ASan/UBSan" "$build/asan/reports"
+	part "ASan+UBSan flavour"
 fi
 
 # valgrind memcheck over the integration tests (t_ioctl attaches strace,
@@ -131,17 +147,22 @@ if [ -x "$build/valgrind-run/qemu-pr-helper" ]; then
 	PRH_FLAVOUR=valgrind \
 		run_suite "$build/valgrind-run" "valgrind/" no "t_build t_sandbox t_ioctl $packaging"
 	report_logs "valgrind" "$build/valgrind-run/valgrind-logs"
+	part "valgrind flavour"
 fi
 
 # Fuzzing smoke test: seeds and regressions replayed, then a bounded run.
 if [ -x "$build/fuzz/fuzz_conn" ]; then
 	run_one "fuzz/conn" sh "$here/fuzz/run.sh" "$build" "${PRH_FUZZ_SECONDS:-60}"
+	part "fuzzing"
 fi
 
 # The real-SCSI suite: a TCG guest with LIO (tests/vm/run.sh).
 if [ -z "${PRH_SKIP_VM:-}" ] && [ -f "$here/vm/run.sh" ]; then
 	run_one "vm/lio" sh "$here/vm/run.sh" "$build"
+	part "VM suite"
 fi
 
+echo "$parts"
+echo "# time: all $(($(date +%s) - suite_start)) s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -99,7 +99,9 @@ usage(FILE *f)
 "                     'sendfd-ro PATH HEX', 'sendfds PATH,PATH HEX',\n"
 "                     'recv N', 'reply' (header and its payload),\n"
 "                     'features',\n"
-"                     'expect-eof', 'sleep MS', 'shut-wr', 'rcvbuf N'\n"
+"                     'expect-eof', 'sleep MS', 'shut-wr', 'rcvbuf N',\n"
+"                     'mark TEXT' (TEXT to stderr at once: the steps\n"
+"                     before it are done)\n"
 "\n"
 "  -k, --socket=PATH     helper socket (default " PRH_DEFAULT_SOCKET ")\n"
 "  -t, --timeout=MS      give up waiting for a reply after MS (default 10000)\n"
@@ -727,6 +729,12 @@ raw_step(int sock, const char *step, int timeout_ms)
 		ts.tv_sec = (time_t)(ms / 1000);
 		ts.tv_nsec = (long)(ms % 1000) * 1000000L;
 		nanosleep(&ts, NULL);
+		return 0;
+	}
+	if (strcmp(word, "mark") == 0) {
+		/* stderr is unbuffered: a test waiting for TEXT knows every
+		 * step before this one has completed. */
+		fprintf(stderr, "%s\n", rest != NULL ? rest : "");
 		return 0;
 	}
 	if (strcmp(word, "shut-wr") == 0) {

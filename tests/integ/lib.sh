@@ -73,76 +73,68 @@ alive() {
 	[ -n "$state" ] && [ "$state" != Z ]
 }
 
+# wait_until SECONDS COMMAND...: run COMMAND every 50 ms until it
+# succeeds; 1 if it has not after SECONDS, which is never taken below 60:
+# every wait here is for something that must happen, and only a machine
+# slower than the one the test was written on (or valgrind) makes it
+# late, so the bound only stops a hang.
+wait_until() {
+	_wu_tries=$1
+	[ "$_wu_tries" -ge 60 ] || _wu_tries=60
+	_wu_tries=$((_wu_tries * 20))
+	shift
+	until "$@"; do
+		_wu_tries=$((_wu_tries - 1))
+		[ "$_wu_tries" -le 0 ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+dead() { ! alive "$1"; }
+absent() { [ ! -e "$1" ]; }
+has_text() { grep -qF -- "$2" "$1" 2>/dev/null; }
+has_lines() { _hl_n=$(grep -c "$2" "$1" 2>/dev/null); [ "${_hl_n:-0}" -ge "$3" ]; }
+has_fds() { [ "$(open_fds "$1")" -ge "$2" ]; }
+fds_at_most() { [ "$(open_fds "$1")" -le "$2" ]; }
+
 # wait_exit PID [SECONDS]: wait until PID has exited; for our children,
 # reap it and leave its exit status in EXIT_STATUS. Returns 1 on timeout.
 wait_exit() {
-	tries=$(( ${2:-10} * 20 ))
-	while alive "$1"; do
-		tries=$((tries - 1))
-		if [ "$tries" -le 0 ]; then
-			EXIT_STATUS=timeout
-			return 1
-		fi
-		sleep 0.05
-	done
+	if ! wait_until "${2:-60}" dead "$1"; then
+		EXIT_STATUS=timeout
+		return 1
+	fi
 	wait "$1" 2>/dev/null
 	EXIT_STATUS=$?
 	return 0
 }
 
 # wait_socket PATH [SECONDS]: until a helper answers the feature exchange.
-wait_socket() {
-	tries=$(( ${2:-10} * 20 ))
-	while ! "$CLIENT" -k "$1" -t 1000 handshake >/dev/null 2>&1; do
-		tries=$((tries - 1))
-		[ "$tries" -le 0 ] && return 1
-		sleep 0.05
-	done
-	return 0
-}
+wait_socket() { wait_until "${2:-60}" answers "$1"; }
 
 # wait_trace FILE PATTERN COUNT [SECONDS]: until FILE has COUNT lines
-# matching PATTERN (a helper's -T trace); 1 if not within SECONDS (60).
-wait_trace() {
-	tries=$(( ${4:-60} * 20 ))
-	while n=$(grep -c "$2" "$1" 2>/dev/null); [ "${n:-0}" -lt "$3" ]; do
-		tries=$((tries - 1))
-		[ "$tries" -le 0 ] && return 1
-		sleep 0.05
-	done
-	return 0
-}
+# matching PATTERN (a helper's -T trace).
+wait_trace() { wait_until "${4:-60}" has_lines "$1" "$2" "$3"; }
 
-# wait_text FILE TEXT [SECONDS]: until FILE contains TEXT (60 s at most).
-wait_text() {
-	tries=$(( ${3:-60} * 20 ))
-	while ! grep -qF -- "$2" "$1" 2>/dev/null; do
-		tries=$((tries - 1))
-		[ "$tries" -le 0 ] && return 1
-		sleep 0.05
-	done
-	return 0
-}
+# wait_text FILE TEXT [SECONDS]: until FILE contains TEXT.
+wait_text() { wait_until "${3:-60}" has_text "$1" "$2"; }
 
-# wait_gone PATH [SECONDS]: until PATH no longer exists (60 s at most).
-wait_gone() {
-	tries=$(( ${2:-60} * 20 ))
-	while [ -e "$1" ]; do
-		tries=$((tries - 1))
-		[ "$tries" -le 0 ] && return 1
-		sleep 0.05
-	done
-	return 0
-}
+# wait_gone PATH [SECONDS]: until PATH no longer exists.
+wait_gone() { wait_until "${2:-60}" absent "$1"; }
+
+# wait_fds PID N [SECONDS]: until the process holds at least N fds (a
+# client's connection has been accepted).
+wait_fds() { wait_until "${3:-60}" has_fds "$1" "$2"; }
 
 # answers PATH: a helper on PATH completes the feature exchange now.
 answers() { "$CLIENT" -k "$1" -t 2000 handshake >/dev/null 2>&1; }
 
 # stop PID SIGNAL: send the signal and wait for the exit (status in
-# EXIT_STATUS); a process that does not exit in 10 s is killed.
+# EXIT_STATUS); a process that does not exit in 60 s is killed.
 stop() {
 	kill "-$2" "$1" 2>/dev/null
-	if ! wait_exit "$1" 10; then
+	if ! wait_exit "$1" 60; then
 		kill -KILL "$1" 2>/dev/null
 		wait_exit "$1" 5
 		EXIT_STATUS=timeout
@@ -157,28 +149,12 @@ proc_field() {
 # open_fds PID: the number of open fds of a process.
 open_fds() { ls "/proc/$1/fd" | wc -l; }
 
-# wait_fds PID N [SECONDS]: until the process holds at least N fds (a
-# client's connection has been accepted); 60 s at most.
-wait_fds() {
-	tries=$(( ${3:-60} * 20 ))
-	while [ "$(open_fds "$1")" -lt "$2" ]; do
-		tries=$((tries - 1))
-		[ "$tries" -le 0 ] && return 1
-		sleep 0.05
-	done
-	return 0
-}
-
 # no_fd_leak DESCRIPTION PID BASELINE: once its clients are gone, the
 # helper holds no more fds than its baseline (closes reach it
 # asynchronously, so allow it up to a minute on a slow machine; sanitizer
 # runtimes may hold one fewer later than at the start, never more).
 no_fd_leak() {
-	tries=1200
-	while [ "$(open_fds "$2")" -gt "$3" ] && [ $tries -gt 0 ]; do
-		sleep 0.05
-		tries=$((tries - 1))
-	done
+	wait_until 60 fds_at_most "$2" "$3"
 	now=$(open_fds "$2")
 	if [ "$now" -le "$3" ]; then ok "$1 ($now fds, baseline $3)"
 	else not_ok "$1 ($now fds, baseline $3)"; ls -l "/proc/$2/fd" | sed 's/^/#   /'; fi

@@ -64,11 +64,10 @@ decoded=$(grep -c prh_request_decoded "$T/trace")
 C=$!
 track "$C"
 check "a request is in flight" wait_trace "$T/trace" prh_request_decoded $((decoded + 1))
-accepted=$(grep -c prh_conn_accept "$T/trace")
-"$CLIENT" -k "$S" -t 120000 raw features expect-eof >"$T/idle.out" 2>&1 &
+"$CLIENT" -k "$S" -t 120000 raw features 'mark idle now' expect-eof >"$T/idle.out" 2>&1 &
 IDLE=$!
 track "$IDLE"
-check "an idle client is connected" wait_trace "$T/trace" prh_conn_accept $((accepted + 1))
+check "an idle client is connected (feature exchange done)" wait_text "$T/idle.out" "idle now"
 kill -TERM "$H"
 check "after SIGTERM: the socket is gone (no new clients)" wait_gone "$S"
 wait_exit "$IDLE" 60

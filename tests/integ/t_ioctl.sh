@@ -23,9 +23,7 @@ traced() {
 		[ "$(proc_field "$H/task/${task##*/}" TracerPid)" = "$ST" ] || return 1
 	done
 }
-tries=1200
-while ! traced && [ $tries -gt 0 ]; do sleep 0.05; tries=$((tries - 1)); done
-check "strace is attached to every thread" traced
+check "strace is attached to every thread" wait_until 60 traced
 raw() { "$CLIENT" -k "$S" -t 60000 raw features "$@" >/dev/null 2>&1; }
 
 raw "sendfd $F $(pr_in_cdb 8)" 'recv 104'

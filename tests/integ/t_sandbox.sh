@@ -52,8 +52,7 @@ C=$!
 "$CLIENT" -k "$S" -t 120000 read-keys "$T/slow" >"$T/c.out" 2>&1 &
 D=$!
 more_threads() { [ "$(proc_field "$H" Threads)" -gt "$threads_before" ]; }
-tries=1200
-while ! more_threads && [ $tries -gt 0 ]; do sleep 0.05; tries=$((tries - 1)); done
+wait_until 60 more_threads
 check "more worker threads start under the filter ($threads_before -> $(proc_field "$H" Threads))" \
 	more_threads
 printf xxx >&9

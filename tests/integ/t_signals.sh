@@ -70,29 +70,27 @@ for round in 1 2 3; do
 	start_helper stream -k "$T/st.sock"
 	SH=$HPID
 	wait_socket "$T/st.sock"
-	# The shell truncates the output file in the child, some time after
-	# the fork: remove the last round's first, or the wait below may see
-	# its replies and stop the helper before this client has connected.
-	rm -f "$T/stream.out"
-	"$CLIENT" -k "$T/st.sock" -q -n 1000000 read-keys /dev/null >"$T/stream.out" 2>&1 &
+	"$CLIENT" -k "$T/st.sock" -q -n 1000000 read-keys /dev/null >"$T/stream$round.out" 2>&1 &
 	SC=$!
 	track "$SC"
 	# Replies are flowing once the client's output buffer has been
-	# written out (it holds a few hundred of them).
-	wait_text "$T/stream.out" "status: 0x02"
+	# written out (it holds a few dozen of them).
+	wait_text "$T/stream$round.out" "status: 0x02"
 	stop "$SH" TERM
 	is "SIGTERM during a request stream (round $round): exit 0" "$EXIT_STATUS" 0
 	wait_exit "$SC" 10
 	check "(the client got replies, then the connection closed)" \
-		grep -q 'status: 0x02' "$T/stream.out"
+		grep -q 'status: 0x02' "$T/stream$round.out"
 done
 
 # An idle client does not delay the stop; it sees the connection close.
-base=$(open_fds "$H")
-"$CLIENT" -k "$T/p.sock" -t 120000 raw features 'send 00000000' expect-eof >"$T/idle.out" 2>&1 &
+# It is idle once it has sent all it will (the feature word and 4 bytes
+# of a CDB): its "mark" step says so.
+"$CLIENT" -k "$T/p.sock" -t 120000 raw features 'send 00000000' 'mark idle now' expect-eof \
+	>"$T/idle.out" 2>&1 &
 I=$!
 track "$I"
-check "an idle client is connected" wait_fds "$H" $((base + 1))
+check "an idle client is connected and has sent its bytes" wait_text "$T/idle.out" "idle now"
 stop "$H" TERM
 is "with an idle client connected: exit 0 (no wait for the idle client)" "$EXIT_STATUS" 0
 wait_exit "$I" 60

@@ -87,9 +87,10 @@ start_helper() {
 	wait_socket "$sock"
 }
 
-# wait_socket SOCK [SECONDS]: until a helper completes the feature exchange.
+# wait_socket SOCK [SECONDS]: until a helper completes the feature exchange
+# (SECONDS, default 60, scaled to the machine's speed).
 wait_socket() {
-	local tries=$((${2:-20} * 10))
+	local tries=$(($(scaled "${2:-60}") * 10))
 	while ! "$CLIENT" -k "$1" -t 1000 handshake >/dev/null 2>&1; do
 		tries=$((tries - 1))
 		[ "$tries" -le 0 ] && return 1
@@ -106,9 +107,10 @@ alive() {
 }
 
 # wait_exit PID SECONDS: wait for our child PID to exit; its status goes
-# into EXIT_STATUS ("timeout" if it did not exit in time).
+# into EXIT_STATUS ("timeout" if it did not exit in SECONDS, scaled to the
+# machine's speed).
 wait_exit() {
-	local tries=$(($2 * 10))
+	local tries=$(($(scaled "$2") * 10))
 	while alive "$1"; do
 		tries=$((tries - 1))
 		if [ "$tries" -le 0 ]; then
@@ -122,9 +124,9 @@ wait_exit() {
 }
 
 # gone PID SECONDS: wait for any process (not only a child) to end; 1 if it
-# is still there after SECONDS.
+# is still there after SECONDS (scaled to the machine's speed).
 gone() {
-	local tries=$(($2 * 10))
+	local tries=$(($(scaled "$2") * 10))
 	while alive "$1"; do
 		tries=$((tries - 1))
 		[ "$tries" -le 0 ] && return 1
@@ -135,7 +137,7 @@ gone() {
 # stop_helper PID: SIGTERM and wait (status in EXIT_STATUS).
 stop_helper() {
 	kill -TERM "$1" 2>/dev/null
-	wait_exit "$1" 20 || kill -KILL "$1" 2>/dev/null
+	wait_exit "$1" 60 || kill -KILL "$1" 2>/dev/null
 }
 
 # ---- the protocol client ------------------------------------------------

@@ -49,7 +49,7 @@ lio_make_set() {
 		ln -s "$dev" "$tpg/lun/lun_0/rd"
 		# "address" is H:0:TPGT, H the virtual host's number.
 		host=$(cut -d: -f1 "$tpg/address")
-		for i in $(seq 100); do
+		for ((i = 0; i < $(scaled 600); i++)); do
 			hctl=$(ls -d /sys/class/scsi_host/host$host/device/target$host:*/$host:* 2>/dev/null | head -n 1)
 			if [ -n "$hctl" ] && [ -d "$hctl/block" ] && [ -d "$hctl/scsi_generic" ] &&
 				[ -e "/dev/$(ls "$hctl/block")" ] && [ -e "/dev/$(ls "$hctl/scsi_generic")" ]; then

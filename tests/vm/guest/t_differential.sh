@@ -66,7 +66,7 @@ step() {
 	if [ "$VIA" = qemu ]; then
 		"$CLIENT" --qtest "$QT" --target "$target" -t 60000 "$@" >"$DIR/$N.out" 2>&1
 	else
-		"$CLIENT" -k "$SOCK" -t 5000 "$@" >"$DIR/$N.out" 2>&1
+		"$CLIENT" -k "$SOCK" -t 60000 "$@" >"$DIR/$N.out" 2>&1
 	fi
 	echo "exit status $?" >>"$DIR/$N.out"
 }

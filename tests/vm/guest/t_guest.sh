@@ -49,8 +49,8 @@ append="$append${tsc_khz:+ tsc_early_khz=$tsc_khz}${lpj:+ lpj=$lpj}"
 # The images from tmpfs: QEMU reads 50 MB of vmlinux, slowly over 9p.
 cp "$L2_VMLINUX" /tmp/l2-vmlinux
 cp "$L2_INITRD" /tmp/l2.cpio.gz
-BOOT_LIMIT=$(scaled 400)
-diag "nested guest: boot bound ${BOOT_LIMIT} s (400 s at this machine's speed factor ${PRH_SCALE_PCT}%)"
+BOOT_LIMIT=$(scaled 800)
+diag "nested guest: boot bound ${BOOT_LIMIT} s (800 s at this machine's speed factor ${PRH_SCALE_PCT}%)"
 
 # -M pc (microvm hangs nested: no usable clock source for calibration), 1
 # vCPU, 256 MiB; ttyS0 is its console, ttyS1 the agent's.
@@ -133,7 +133,7 @@ contains "path2 sees no keys" "$(p2_keys)" "there are NO registered reservation 
 # ---- the end ------------------------------------------------------------
 [ "$FAILED" -eq 0 ] || l2_diagnose
 printf '@@quit\n' >&6
-wait_exit "$QT" "$(scaled 120)"
+wait_exit "$QT" 120
 is "the nested guest powers off and QEMU exits 0" "$EXIT_STATUS" 0
 stop_helper "$H"
 is "helper 2 exits 0 on SIGTERM" "$EXIT_STATUS" 0

@@ -77,7 +77,7 @@ EOC
 libvirtd >"$LOGS/libvirtd.log" 2>&1 &
 LVD=$!
 STARTED="$STARTED $LVD"
-tries=300
+tries=$(scaled 600)
 while [ ! -S /run/libvirt/libvirt-sock ] && [ "$tries" -gt 0 ]; do
 	sleep 0.1
 	tries=$((tries - 1))
@@ -199,7 +199,7 @@ done
 check "libvirt started a new helper after QEMU reported the connection lost (pid $HPID2)" \
 	test -n "$HPID2" -a "$HPID2" != "$HPID"
 is "  running our binary" "$(readlink "/proc/$HPID2/exe" 2>/dev/null)" "$(readlink -f "$OURS")"
-wait_socket "$(sed -n 's/.*-k \([^ ]*\).*/\1/p' "$W/helper.args" | tail -n 1)" "$(scaled 30)"
+wait_socket "$(sed -n 's/.*-k \([^ ]*\).*/\1/p' "$W/helper.args" | tail -n 1)" 60
 gpr 1 read-reservation
 expect "the domain's next command works through the new helper" 0x00
 is "  and the reservation is still there" "$R_RESV" "key=$KEY scope=0 type=3"
@@ -211,8 +211,8 @@ contains "path2 sees no keys" "$(p2_keys)" "there are NO registered reservation 
 
 # The domain goes: libvirt stops the helper with it.
 virsh_ destroy "$DOM" >"$W/destroy.out" 2>&1
-check "virsh destroy ends the domain" gone "$QPID" "$(scaled 60)"
-check "libvirt stopped the helper with the domain" gone "$HPID2" "$(scaled 30)"
+check "virsh destroy ends the domain" gone "$QPID" 60
+check "libvirt stopped the helper with the domain" gone "$HPID2" 60
 is "no domain is left" "$(virsh_ list --all --name | tr -d '\n')" ""
 # (The new helper started its trace file afresh.)
 check "the new helper's trace shows QEMU (pid $QPID) connecting to it" \
@@ -223,6 +223,6 @@ cp "$W/helper.trace" "$LOGS/libvirt-helper2.trace" 2>/dev/null
 diag "libvirt domain: $(($(now_ms) - t0)) ms from virsh create to the helper's exit"
 
 kill -TERM "$LVD"
-wait_exit "$LVD" "$(scaled 30)"
+wait_exit "$LVD" 60
 is "libvirtd stops on SIGTERM" "$EXIT_STATUS" 0
 finish

@@ -173,7 +173,7 @@ is "  path2, directly: no keys" "$R_KEYS" ""
 # ---- the end ----------------------------------------------------------------
 qemu_quit
 is "QEMU quits (QMP quit) with status 0" "$EXIT_STATUS" 0
-for ((i = 0; i < 100; i++)); do
+for ((i = 0; i < $(scaled 600); i++)); do
 	grep -q "prh_conn_close" "$T3" && break
 	sleep 0.1
 done
