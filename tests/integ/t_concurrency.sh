@@ -109,6 +109,7 @@ is "exit 0" "$EXIT_STATUS" 0
 N=$!
 track "$N"
 wait_socket "$S"
+nofile_base=$(open_fds "$N")
 pids=""
 i=0
 while [ $i -lt 30 ]; do
@@ -124,6 +125,9 @@ sleep 1
 ticks2=$(awk '{print $14 + $15}' "/proc/$N/stat")
 check "and not spinning while it waits (CPU ticks $ticks -> $ticks2)" test $((ticks2 - ticks)) -lt 20
 kill -TERM $pids 2>/dev/null
+# Once the helper has closed every connection of those clients (those in
+# the backlog included), it has its fds back.
+check "the clients' connections are all closed" wait_until 60 fds_at_most "$N" "$nofile_base"
 out=$("$CLIENT" -k "$S" -t 60000 read-keys "$F" 2>&1)
 contains "after the clients leave, requests are served again" "$out" "status: 0x02"
 stop "$N" TERM
