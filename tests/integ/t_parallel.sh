@@ -36,15 +36,21 @@ base_fds=$(open_fds "$H")
 diag "threads at start: $base_threads"
 exec 9<>"$T/slow"
 
+# send_held N NAME: N clients, each sending one READ KEYS to the held
+# device, output in $T/NAME.I; their pids in pids.
+send_held() {
+	pids=""
+	i=0
+	while [ $i -lt "$1" ]; do
+		"$CLIENT" -k "$S" -t 120000 read-keys "$T/slow" >"$T/$2.$i" 2>&1 &
+		pids="$pids $!"
+		track "$!"
+		i=$((i + 1))
+	done
+}
+
 # 64 clients, each with one request held on the slow device.
-pids=""
-i=0
-while [ $i -lt 64 ]; do
-	"$CLIENT" -k "$S" -t 120000 read-keys "$T/slow" >"$T/held.$i" 2>&1 &
-	pids="$pids $!"
-	track "$!"
-	i=$((i + 1))
-done
+send_held 64 held
 check "64 requests on a held device are all in flight at once (trace: in_flight=64)" \
 	wait_text "$T/trace" "in_flight=64 " 120
 n=$(threads "$H")
@@ -73,14 +79,7 @@ H=$!
 track "$H"
 wait_socket "$S"
 base_threads=$(threads "$H")
-pids=""
-i=0
-while [ $i -lt 5 ]; do
-	"$CLIENT" -k "$S" -t 120000 read-keys "$T/slow" >"$T/cap.$i" 2>&1 &
-	pids="$pids $!"
-	track "$!"
-	i=$((i + 1))
-done
+send_held 5 cap
 check "cap 4: four requests run" wait_trace "$T/trace" prh_request_running 4 120
 check "  and a fifth has arrived" wait_trace "$T/trace" prh_request_decoded 5 120
 is "  but waits: still four running" "$(grep -c prh_request_running "$T/trace")" 4
