@@ -21,6 +21,8 @@ enum trace_event {
 	TRACE_REQUEST_RUNNING,   /* a worker began it: commands in flight, peak */
 	TRACE_REQUEST_EXECUTED,  /* the command ran: status, sense, duration */
 	TRACE_REPLY_SENT,        /* the whole reply was written */
+	TRACE_WORKERS_GROW,      /* the pool decided to grow: by how many */
+	TRACE_WORKERS_STARTED,   /* the threads of one growth are running */
 	TRACE_EVENT_COUNT
 };
 

@@ -11,8 +11,11 @@
 
 /* Bounds of the pool. WORKERS_MIN threads always run (fewer only if the
  * cap is lower). A thread busy with one request for WORKERS_BLOCKED_US is
- * taken to be waiting on its device; when requests wait and fewer than
- * WORKERS_MIN threads are free or doing quick work, a thread starts for
+ * taken to be waiting on its device; when requests wait and either fewer
+ * than WORKERS_MIN threads are free or doing quick work, or some thread is
+ * blocked and the oldest waiting request has waited WORKERS_BLOCKED_US
+ * (in a pool grown for slow LUNs, threads in the first part of a slow
+ * command look quick, yet the queue does not move), a thread starts for
  * every waiting request at once, up to the cap (--max-threads, default
  * WORKERS_DEFAULT_MAX). At the cap, requests wait in the FIFO queue for
  * the next free thread. */
@@ -26,6 +29,10 @@
  * that worse. */
 #define WORKERS_CPU_BOUND_PCT 50
 #define WORKERS_CPU_WINDOW_US 500
+/* ...or if its threads were switched out involuntarily more than this
+ * many times in that window: other programs keep the CPUs busy, and a
+ * thread preempted in the middle of a fast command looks blocked. */
+#define WORKERS_PREEMPTED_MAX 0
 /* After a reply, at most WORKERS_LINGER_MAX threads (or, in a pool grown
  * past WORKERS_MIN, the threads beyond it) watch their client this long
  * for its next request, when nothing else waits. */
@@ -44,9 +51,11 @@ struct workers_state {
 	unsigned starting;   /* created, not yet looking for work */
 	unsigned queued;     /* requests waiting for a thread */
 	unsigned blocked;    /* busy on one request for WORKERS_BLOCKED_US */
+	unsigned oldest_wait_us; /* how long the first queued request waited */
 	unsigned max;        /* the cap */
 	int cpu_pct;         /* CPU use over the last window while requests
 	                        waited; -1 before a whole window has passed */
+	int preempted;       /* involuntary context switches in that window */
 };
 
 /* The sizing rule, kept free of I/O and clocks so that it can be tested:
@@ -72,8 +81,8 @@ void workers_submit(struct workers *w, struct conn *head, struct conn *tail,
 
 /* Loop thread, every pass: join threads that left after idling, and
  * start threads if requests wait behind blocked ones. Returns -1 when
- * nothing waits, or the number of milliseconds after which the loop
- * should call again. */
+ * nothing waits (or the pool is at its cap), or the number of
+ * microseconds after which the loop should call again. */
 int workers_maintain(struct workers *w);
 
 /* The loop is stopping: threads read no new request from now on. */

@@ -9,10 +9,10 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "daemon.h"
+#include "fdlimit.h"
 #include "log.h"
 #include "options.h"
 #include "pidfile.h"
@@ -34,26 +34,6 @@ sanitize_std_fds(void)
 		    open("/dev/null", O_RDWR) != fd)
 			_exit(PRH_EXIT_FAILURE);
 	}
-}
-
-/* One fd per client plus one per request in flight: the soft limit of 1024
- * would cap the connections. Raising it to the hard limit needs no
- * privilege. */
-static void
-raise_fd_limit(unsigned max_connections)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
-		goto check;
-	rl.rlim_cur = rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-		log_debug("cannot raise the open file limit: %s", strerror(errno));
-check:
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur < (rlim_t)max_connections * 2 + 16)
-		log_info("open file limit %llu may be reached before %u connections",
-		         (unsigned long long)rl.rlim_cur, max_connections);
 }
 
 /* -u/-g as QEMU's helper takes them, except that -u alone also takes the
@@ -113,7 +93,7 @@ main(int argc, char **argv)
 	}
 	if (trace_open() < 0)
 		return PRH_EXIT_FAILURE;
-	raise_fd_limit(opts.max_connections);
+	fdlimit_raise(opts.max_connections);
 
 	/* With -d only the child returns, and the command that started us
 	 * waits for daemon_ready() below. */
@@ -136,6 +116,9 @@ main(int argc, char **argv)
 	}
 	if (priv_drop(uid, gid) < 0)
 		goto finish;
+	/* The last moment with one thread (and after -d's fork, which
+	 * copies only the descriptors in use): see fdlimit.c. */
+	fdlimit_reserve_table(opts.max_connections);
 	/* Worker threads start here, after the drop: capabilities are per
 	 * thread and new threads inherit them from this one. */
 	server = server_start(&listener, sig_fd, opts.max_connections,

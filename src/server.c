@@ -289,14 +289,15 @@ begin_stop(struct server *s, int signo)
 	}
 }
 
-static int
-poll_timeout(struct server *s)
+/* How long poll() may sleep: NULL for ever. Microseconds, because the
+ * pool looks again WORKERS_BLOCKED_US after requests started waiting, and
+ * poll()'s milliseconds would double that. */
+static struct timespec *
+poll_timeout(struct server *s, struct timespec *ts)
 {
-	uint64_t now = now_ms(), until = UINT64_MAX;
-	int workers_ms = workers_maintain(s->workers);
+	uint64_t now = now_ms(), until = UINT64_MAX, wait_us;
+	int workers_us = workers_maintain(s->workers);
 
-	if (workers_ms >= 0)
-		until = now + (uint64_t)workers_ms;
 	if (s->accept_starved && s->accept_retry_ms < until)
 		until = s->accept_retry_ms;
 	if (s->stopping && s->drain_deadline_ms < until)
@@ -304,9 +305,14 @@ poll_timeout(struct server *s)
 	if (s->n_buffers > BUFFER_KEEP_IDLE &&
 	    s->buffer_used_ms + BUFFER_IDLE_TRIM_MS < until)
 		until = s->buffer_used_ms + BUFFER_IDLE_TRIM_MS;
-	if (until == UINT64_MAX)
-		return -1;
-	return until > now ? (int)(until - now) : 0;
+	if (until == UINT64_MAX && workers_us < 0)
+		return NULL;
+	wait_us = until == UINT64_MAX ? UINT64_MAX : until > now ? (until - now) * 1000u : 0;
+	if (workers_us >= 0 && (uint64_t)workers_us < wait_us)
+		wait_us = (uint64_t)workers_us;
+	ts->tv_sec = (time_t)(wait_us / 1000000u);
+	ts->tv_nsec = (long)(wait_us % 1000000u) * 1000L;
+	return ts;
 }
 
 static void
@@ -404,7 +410,9 @@ int
 server_run(struct server *s)
 {
 	while (!(s->stopping && s->n_conns == 0)) {
-		int n = poll(s->pfds, PFD_FIRST_CONN + s->n_slots_used, poll_timeout(s));
+		struct timespec ts;
+		int n = ppoll(s->pfds, PFD_FIRST_CONN + s->n_slots_used,
+		              poll_timeout(s, &ts), NULL);
 
 		if (n < 0) {
 			if (errno == EINTR)

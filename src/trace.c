@@ -38,6 +38,10 @@ static const struct {
 		"the command ran (fd, status, sense key/asc/ascq, transfer, duration)" },
 	[TRACE_REPLY_SENT] = { "prh_reply_sent",
 		"the reply was written (fd, status, payload size)" },
+	[TRACE_WORKERS_GROW] = { "prh_workers_grow",
+		"the pool grows for waiting requests (new threads, threads, queued)" },
+	[TRACE_WORKERS_STARTED] = { "prh_workers_started",
+		"the threads of one growth were created (count, time taken)" },
 };
 
 bool trace_enabled[TRACE_EVENT_COUNT];

@@ -25,7 +25,8 @@
  * pool is sized by how many requests are waiting on devices, not by CPUs:
  * WORKERS_MIN threads always run; when requests are queued, no thread is
  * idle, fewer than WORKERS_MIN threads are doing quick work (the others
- * have been busy on one request for WORKERS_BLOCKED_US) and the process
+ * have been busy on one request for WORKERS_BLOCKED_US) or the oldest
+ * waiting request has waited that long behind a blocked thread, and the process
  * used less than WORKERS_CPU_BOUND_PCT of a CPU meanwhile, a thread starts
  * for every waiting request at once, up to the cap. The CPU test tells a
  * thread asleep in SG_IO from one merely preempted: without it, a loaded
@@ -50,6 +51,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,7 +75,12 @@ struct worker_slot {
 	bool wake_ready;                /* wake was initialised (once per slot) */
 	bool woken;                     /* taken off the idle list for work */
 	struct worker_slot *idle_prev, *idle_next;
-	_Atomic uint64_t busy_since_ns; /* start of its request, 0 when idle */
+	/* When its current device call began; 0 outside one. Only the time
+	 * inside the device counts as blocked: a thread preempted while it
+	 * decodes or replies (a loaded machine) must not look like one
+	 * waiting on a slow LUN, and the device call of a fast command is a
+	 * small part of its few microseconds. */
+	_Atomic uint64_t busy_since_ns;
 };
 
 struct workers {
@@ -105,7 +112,9 @@ struct workers {
 	/* CPU use while requests wait, measured by the loop over windows of
 	 * WORKERS_CPU_WINDOW_US, restarted whenever the queue was empty. */
 	uint64_t window_start_ns, window_start_cpu_ns;
+	long window_start_preempted;
 	int cpu_pct;
+	int preempted;                  /* involuntary switches in the window */
 	/* Slots: max of them. The live ones (joinable threads, exited or not)
 	 * are listed densely in live[0, n_live); free ones are stacked. Only
 	 * the loop thread reads or changes these arrays; a thread touches
@@ -128,7 +137,7 @@ now_ns(void)
 
 /* Run one request and write its reply; runs without the lock. */
 static void
-serve(struct workers *w, struct conn *c)
+serve(struct workers *w, struct worker_slot *slot, struct conn *c)
 {
 	struct proto_reply reply;
 	struct sgio_outcome outcome;
@@ -144,7 +153,9 @@ serve(struct workers *w, struct conn *c)
 		;
 	TRACE(TRACE_REQUEST_RUNNING, "fd=%d in_flight=%u peak=%u", c->fd, in_flight,
 	      in_flight > peak ? in_flight : peak);
+	atomic_store(&slot->busy_since_ns, now_ns());
 	sgio_execute(c->dev_fd, c->cdb, c->len, c->data, &reply, &outcome);
+	atomic_store(&slot->busy_since_ns, 0);
 	atomic_fetch_sub(&w->in_flight, 1);
 	/* QEMU's protocol: every request brings its own fd, closed after. */
 	close(c->dev_fd);
@@ -218,6 +229,18 @@ cpu_window_restart(struct workers *w)
 {
 	w->window_start_ns = 0;
 	w->cpu_pct = -1;
+	w->preempted = -1;
+}
+
+/* Times a thread of ours was switched out while it could have run. */
+static long
+process_preemptions(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		return 0;
+	return ru.ru_nivcsw;
 }
 
 /* Start the window, or close it if it is long enough. Lock held. */
@@ -225,10 +248,12 @@ static void
 cpu_window_update(struct workers *w, uint64_t now)
 {
 	uint64_t wall, cpu, used;
+	long preempted;
 
 	if (w->window_start_ns == 0) {
 		w->window_start_ns = now;
 		w->window_start_cpu_ns = process_cpu_ns();
+		w->window_start_preempted = process_preemptions();
 		return;
 	}
 	wall = now - w->window_start_ns;
@@ -239,6 +264,10 @@ cpu_window_update(struct workers *w, uint64_t now)
 	w->cpu_pct = (int)(used * 100u / wall > 1000u ? 1000u : used * 100u / wall);
 	w->window_start_ns = now;
 	w->window_start_cpu_ns = cpu;
+	preempted = process_preemptions();
+	w->preempted = (int)(preempted - w->window_start_preempted > 1000000 ?
+	                     1000000 : preempted - w->window_start_preempted);
+	w->window_start_preempted = preempted;
 }
 
 unsigned
@@ -251,13 +280,30 @@ workers_plan_spawn(const struct workers_state *st)
 	if (st->queued <= st->idle + st->starting)
 		return 0;
 	/* Enough threads are doing quick work: the queue is moving, and
-	 * more threads would only add wake-ups. */
-	if (st->threads - st->blocked >= min)
+	 * more threads would only add wake-ups. Unless it is not: threads a
+	 * moment into a slow command look quick too, and in a pool grown
+	 * for a storm some always are, while a request waits for whichever
+	 * finishes first. In a pool that has grown already (so devices
+	 * were found slow), a request that has waited as long as a thread
+	 * must be busy to count as blocked, with one thread blocked, says
+	 * the queue is stuck behind devices. Not in a pool of WORKERS_MIN:
+	 * there a long queue of fast commands on a loaded machine looks
+	 * the same, with one worker preempted. */
+	if (st->threads - st->blocked >= min &&
+	    !(st->threads > min && st->blocked > 0 &&
+	      st->oldest_wait_us >= WORKERS_BLOCKED_US))
 		return 0;
 	/* Threads long busy while the helper keeps a CPU busy are waiting
 	 * for the CPU (preempted), not for a device; not known yet counts as
 	 * busy. Growing then would feed on itself. */
 	if (st->cpu_pct < 0 || st->cpu_pct >= WORKERS_CPU_BOUND_PCT)
+		return 0;
+	/* Other programs keep the CPUs busy: then our threads are switched
+	 * out while they could run, and a thread preempted in the middle of
+	 * a fast device call looks blocked while the process, starved,
+	 * uses little CPU. A thread asleep on a slow LUN is never switched
+	 * out involuntarily. */
+	if (st->preempted > WORKERS_PREEMPTED_MAX)
 		return 0;
 	/* The threads are waiting on devices: every waiting request gets a
 	 * thread of its own (the CPU work is microseconds), up to the cap. */
@@ -301,10 +347,12 @@ spawn_reserved(struct workers *w, unsigned n)
 {
 	sigset_t all, old;
 	unsigned started = 0;
+	uint64_t began;
 	int err = 0;
 
 	if (n == 0)
 		return;
+	began = now_ns();
 	/* Start with every signal blocked: stop signals belong to the loop's
 	 * self-pipe, and one arriving mid-SG_IO could interrupt the command. */
 	sigfillset(&all);
@@ -334,6 +382,8 @@ spawn_reserved(struct workers *w, unsigned n)
 		started++;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	TRACE(TRACE_WORKERS_STARTED, "count=%u of=%u duration_us=%llu", started, n,
+	      (unsigned long long)((now_ns() - began) / 1000u));
 	if (started == n)
 		return;
 	pthread_mutex_lock(&w->lock);
@@ -387,6 +437,7 @@ grow(struct workers *w)
 		.queued = w->n_queued, .max = w->max,
 	};
 	uint64_t now;
+	unsigned n;
 
 	/* The cheap exits first: counting blocked threads walks them. */
 	if (st.queued <= st.idle + st.starting || st.threads >= st.max)
@@ -394,12 +445,23 @@ grow(struct workers *w)
 	now = now_ns();
 	cpu_window_update(w, now);
 	st.cpu_pct = w->cpu_pct;
-	if (st.cpu_pct < 0 || st.cpu_pct >= WORKERS_CPU_BOUND_PCT)
+	st.preempted = w->preempted;
+	if (st.cpu_pct < 0 || st.cpu_pct >= WORKERS_CPU_BOUND_PCT ||
+	    st.preempted > WORKERS_PREEMPTED_MAX)
 		return 0;
 	if (atomic_load(&w->exited_hint) != 0)
 		reap(w);         /* their slots may be needed */
 	st.blocked = count_blocked(w, now);
-	return reserve(w, workers_plan_spawn(&st));
+	if (w->queue_head != NULL && now > w->queue_head->started_ns)
+		st.oldest_wait_us = (unsigned)((now - w->queue_head->started_ns) / 1000u);
+	n = workers_plan_spawn(&st);
+	if (n > 0)
+		TRACE(TRACE_WORKERS_GROW,
+		      "new=%u threads=%u queued=%u blocked=%u oldest_wait_us=%u cpu_pct=%d "
+		      "preempted=%d",
+		      n, st.threads, st.queued, st.blocked, st.oldest_wait_us, st.cpu_pct,
+		      st.preempted);
+	return reserve(w, n);
 }
 
 /* Request buffers for requests a lingering thread reads; the loop returns
@@ -540,18 +602,11 @@ worker_main(void *arg)
 			w->queue_tail = NULL;
 		w->n_queued--;
 		atomic_store_explicit(&w->queued_hint, w->n_queued, memory_order_relaxed);
-		atomic_store(&slot->busy_since_ns, now_ns());
 		pthread_mutex_unlock(&w->lock);
 
-		serve(w, c);
-		/* Lingering is not being blocked on a device: it ends within
-		 * WORKERS_LINGER_MS, and only when nothing waits. */
-		atomic_store(&slot->busy_since_ns, 0);
-		while (linger(w, c)) {
-			atomic_store(&slot->busy_since_ns, now_ns());
-			serve(w, c);
-			atomic_store(&slot->busy_since_ns, 0);
-		}
+		serve(w, slot, c);
+		while (linger(w, c))
+			serve(w, slot, c);
 		hand_back(w, c);
 
 		pthread_mutex_lock(&w->lock);
@@ -656,10 +711,12 @@ workers_maintain(struct workers *w)
 	n_new = grow(w);
 	pthread_mutex_unlock(&w->lock);
 	spawn_reserved(w, n_new);
-	if (atomic_load_explicit(&w->queued_hint, memory_order_relaxed) == 0)
-		return -1;
-	/* Requests wait: look again when a thread may count as blocked. */
-	return (WORKERS_BLOCKED_US + 999) / 1000;
+	if (atomic_load_explicit(&w->queued_hint, memory_order_relaxed) == 0 ||
+	    atomic_load_explicit(&w->threads_hint, memory_order_relaxed) >= w->max)
+		return -1;  /* nothing waits, or nothing more can start */
+	/* Requests wait: look again when a thread may count as blocked (and
+	 * the CPU window has closed). */
+	return WORKERS_BLOCKED_US;
 }
 
 void

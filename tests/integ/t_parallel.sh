@@ -34,6 +34,12 @@ wait_socket "$S"
 base_threads=$(threads "$H")
 base_fds=$(open_fds "$H")
 diag "threads at start: $base_threads"
+# The descriptor table was sized at start for 1024 clients and their
+# device fds (src/fdlimit.c), so a storm never waits for it to grow.
+fdsize=$(proc_field "$H" FDSize)
+fdwant=$(( $(ulimit -Hn) < 2 * 1024 + 64 ? $(ulimit -Hn) : 2 * 1024 + 64 ))
+check "the descriptor table was sized at start (FDSize $fdsize >= $fdwant)" \
+	test "$fdsize" -ge "$fdwant"
 exec 9<>"$T/slow"
 
 # send_held N NAME: N clients, each sending one READ KEYS to the held

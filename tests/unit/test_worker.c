@@ -4,7 +4,8 @@
 #include "tap.h"
 #include "worker.h"
 
-/* threads, idle, starting, queued, blocked, max, cpu_pct */
+/* threads, idle, starting, queued, blocked, max, cpu_pct; the oldest
+ * request has just arrived */
 static unsigned
 plan(unsigned threads, unsigned idle, unsigned starting, unsigned queued,
      unsigned blocked, unsigned max, int cpu_pct)
@@ -12,6 +13,19 @@ plan(unsigned threads, unsigned idle, unsigned starting, unsigned queued,
 	struct workers_state st = {
 		.threads = threads, .idle = idle, .starting = starting,
 		.queued = queued, .blocked = blocked, .max = max, .cpu_pct = cpu_pct,
+	};
+
+	return workers_plan_spawn(&st);
+}
+
+/* The same, with the oldest queued request waiting wait_us. */
+static unsigned
+plan_waited(unsigned threads, unsigned queued, unsigned blocked, int cpu_pct,
+            unsigned wait_us)
+{
+	struct workers_state st = {
+		.threads = threads, .queued = queued, .blocked = blocked, .max = 512,
+		.cpu_pct = cpu_pct, .oldest_wait_us = wait_us,
 	};
 
 	return workers_plan_spawn(&st);
@@ -43,5 +57,33 @@ main(void)
 	is_int(plan(64, 0, 0, 64, 62, 512, 5), 0,
 	       "two threads still doing quick work keep the pool as it is");
 	is_int(plan(2, 0, 0, 5, 2, 2, 0), 0, "a cap of two never grows");
+	{
+		struct workers_state st = {
+			.threads = 2, .queued = 50, .blocked = 2, .max = 512,
+			.cpu_pct = 10, .preempted = WORKERS_PREEMPTED_MAX + 1,
+		};
+
+		is_int(workers_plan_spawn(&st), 0,
+		       "threads switched out involuntarily: the CPUs are busy, no growth");
+		st.preempted = WORKERS_PREEMPTED_MAX;
+		is_int(workers_plan_spawn(&st), 50, "no preemption beyond the bound: grow");
+	}
+	/* A pool grown for a storm: half its threads a moment into a slow
+	 * command, one request waiting for whichever finishes first. */
+	is_int(plan_waited(15, 1, 7, 5, WORKERS_BLOCKED_US - 1), 0,
+	       "quick-looking threads and a request that just arrived: no growth");
+	is_int(plan_waited(15, 1, 7, 5, WORKERS_BLOCKED_US), 1,
+	       "the request has waited as long as a blocked thread: it gets one");
+	is_int(plan_waited(15, 1, 7, WORKERS_CPU_BOUND_PCT, 5000), 0,
+	       "...unless the CPU is busy (the queue waits for the CPU)");
+	is_int(plan_waited(15, 3, 0, 5, 5000), 0,
+	       "a long wait with no thread blocked is not a slow device: no growth");
+	is_int(plan_waited(2, 40, 1, 5, WORKERS_BLOCKED_US * 4), 40,
+	       "both rules at once: one thread for each waiting request");
+	is_int(plan_waited(3, 200, 1, 5, WORKERS_BLOCKED_US * 4), 200,
+	       "a pool already grown: a long wait behind one blocked thread grows it");
+	is_int(plan_waited(2, 200, 0, 5, WORKERS_BLOCKED_US * 4), 0,
+	       "a pool at its minimum needs its threads blocked, not a long queue "
+	       "(fast commands on a loaded machine)");
 	return tap_done();
 }
