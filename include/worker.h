@@ -10,12 +10,12 @@
 #include "conn.h"
 
 /* Bounds of the pool. WORKERS_MIN threads always run (fewer only if the
- * cap is lower). A thread busy with one request for WORKERS_BLOCKED_US is
+ * cap is lower). A thread inside one device call for WORKERS_BLOCKED_US is
  * taken to be waiting on its device; when requests wait and either fewer
- * than WORKERS_MIN threads are free or doing quick work, or some thread is
- * blocked and the oldest waiting request has waited WORKERS_BLOCKED_US
- * (in a pool grown for slow LUNs, threads in the first part of a slow
- * command look quick, yet the queue does not move), a thread starts for
+ * than WORKERS_MIN threads are free or doing quick work, or, in a pool
+ * grown past WORKERS_MIN, some thread is blocked and the oldest waiting
+ * request has waited WORKERS_BLOCKED_US (threads in the first part of a
+ * slow command look quick, yet the queue does not move), a thread starts for
  * every waiting request at once, up to the cap (--max-threads, default
  * WORKERS_DEFAULT_MAX). At the cap, requests wait in the FIFO queue for
  * the next free thread. */
@@ -50,7 +50,7 @@ struct workers_state {
 	unsigned idle;       /* waiting for work */
 	unsigned starting;   /* created, not yet looking for work */
 	unsigned queued;     /* requests waiting for a thread */
-	unsigned blocked;    /* busy on one request for WORKERS_BLOCKED_US */
+	unsigned blocked;    /* inside one device call for WORKERS_BLOCKED_US */
 	unsigned oldest_wait_us; /* how long the first queued request waited */
 	unsigned max;        /* the cap */
 	int cpu_pct;         /* CPU use over the last window while requests

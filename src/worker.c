@@ -25,7 +25,7 @@
  * pool is sized by how many requests are waiting on devices, not by CPUs:
  * WORKERS_MIN threads always run; when requests are queued, no thread is
  * idle, fewer than WORKERS_MIN threads are doing quick work (the others
- * have been busy on one request for WORKERS_BLOCKED_US) or the oldest
+ * have been inside one device call for WORKERS_BLOCKED_US) or the oldest
  * waiting request has waited that long behind a blocked thread, and the process
  * used less than WORKERS_CPU_BOUND_PCT of a CPU meanwhile, a thread starts
  * for every waiting request at once, up to the cap. The CPU test tells a
@@ -270,6 +270,23 @@ cpu_window_update(struct workers *w, uint64_t now)
 	w->window_start_preempted = preempted;
 }
 
+/*
+ * Whether threads that look blocked can be waiting on devices rather than
+ * for the CPU. Threads long busy while the helper keeps a CPU busy are
+ * waiting for the CPU (preempted); not known yet counts as busy. And when
+ * other programs keep the CPUs busy, our threads are switched out while
+ * they could run: one preempted in the middle of a fast device call looks
+ * blocked while the process, starved, uses little CPU, whereas a thread
+ * asleep on a slow LUN is never switched out involuntarily. Growing in
+ * either case would feed on itself.
+ */
+static bool
+cpu_leaves_room(int cpu_pct, int preempted)
+{
+	return cpu_pct >= 0 && cpu_pct < WORKERS_CPU_BOUND_PCT &&
+	       preempted <= WORKERS_PREEMPTED_MAX;
+}
+
 unsigned
 workers_plan_spawn(const struct workers_state *st)
 {
@@ -293,17 +310,7 @@ workers_plan_spawn(const struct workers_state *st)
 	    !(st->threads > min && st->blocked > 0 &&
 	      st->oldest_wait_us >= WORKERS_BLOCKED_US))
 		return 0;
-	/* Threads long busy while the helper keeps a CPU busy are waiting
-	 * for the CPU (preempted), not for a device; not known yet counts as
-	 * busy. Growing then would feed on itself. */
-	if (st->cpu_pct < 0 || st->cpu_pct >= WORKERS_CPU_BOUND_PCT)
-		return 0;
-	/* Other programs keep the CPUs busy: then our threads are switched
-	 * out while they could run, and a thread preempted in the middle of
-	 * a fast device call looks blocked while the process, starved,
-	 * uses little CPU. A thread asleep on a slow LUN is never switched
-	 * out involuntarily. */
-	if (st->preempted > WORKERS_PREEMPTED_MAX)
+	if (!cpu_leaves_room(st->cpu_pct, st->preempted))
 		return 0;
 	/* The threads are waiting on devices: every waiting request gets a
 	 * thread of its own (the CPU work is microseconds), up to the cap. */
@@ -407,7 +414,7 @@ reserve(struct workers *w, unsigned n)
 	return n;
 }
 
-/* Threads busy on one request for WORKERS_BLOCKED_US. Lock held. */
+/* Threads inside one device call for WORKERS_BLOCKED_US. Lock held. */
 static unsigned
 count_blocked(struct workers *w, uint64_t now)
 {
@@ -446,9 +453,8 @@ grow(struct workers *w)
 	cpu_window_update(w, now);
 	st.cpu_pct = w->cpu_pct;
 	st.preempted = w->preempted;
-	if (st.cpu_pct < 0 || st.cpu_pct >= WORKERS_CPU_BOUND_PCT ||
-	    st.preempted > WORKERS_PREEMPTED_MAX)
-		return 0;
+	if (!cpu_leaves_room(st.cpu_pct, st.preempted))
+		return 0;        /* before the walk over the threads */
 	if (atomic_load(&w->exited_hint) != 0)
 		reap(w);         /* their slots may be needed */
 	st.blocked = count_blocked(w, now);
