@@ -361,9 +361,11 @@ dist:
 # clean keeps the dependency libraries (they take a network fetch to
 # rebuild); distclean removes everything.
 clean:
+	if [ -L $(B)/valgrind-run ]; then rm -rf "$$(readlink $(B)/valgrind-run)"; fi
 	rm -rf $(OBJ) $(HOOKS_OBJ) $(B)/tests $(B)/run $(B)/test-logs $(B)/asan $(B)/valgrind $(B)/valgrind-run $(B)/fuzz/fuzz_conn $(B)/bench $(LIBPRH) $(HELPER) $(HELPER).stripped $(CLIENT)
 
 distclean:
+	if [ -L $(B)/valgrind-run ]; then rm -rf "$$(readlink $(B)/valgrind-run)"; fi
 	rm -rf $(B)
 
 -include $(DAEMON_OBJS:.o=.d) $(CLIENT_OBJS:.o=.d) $(HOOKS_OBJS:.o=.d)

@@ -8,7 +8,9 @@
 
 set -u
 
-B=$(cd "${BUILD:?BUILD must name the build directory}" && pwd)
+# The physical path: a build directory may be a link (the valgrind one
+# points outside the checkout, where an unprivileged user can read it).
+B=$(cd "${BUILD:?BUILD must name the build directory}" && pwd -P)
 HELPER=$B/qemu-pr-helper
 CLIENT=$B/prh-client
 TOOL=$B/tests/tools/testtool
