@@ -57,6 +57,8 @@ struct conn {
 	                               touch it (loop thread only) */
 	struct conn *next;          /* link in a worker queue */
 	uint64_t started_ns;        /* when the request was handed over */
+	unsigned submit_seq;        /* the hand-over that brought it, if it
+	                               came alone (worker.c); 0 otherwise */
 };
 
 /* The socket calls the state machine makes. The fuzzer (tests/fuzz)

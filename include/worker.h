@@ -7,6 +7,8 @@
 #ifndef PRH_WORKER_H
 #define PRH_WORKER_H
 
+#include <stdbool.h>
+
 #include "conn.h"
 
 /* Bounds of the pool. WORKERS_MIN threads always run (fewer only if the
@@ -35,7 +37,7 @@
 #define WORKERS_PREEMPTED_MAX 0
 /* After a reply, at most WORKERS_LINGER_MAX threads (or, in a pool grown
  * past WORKERS_MIN, the threads beyond it) watch their client this long
- * for its next request, when nothing else waits. */
+ * for its next request, when nothing else waits (workers_may_linger). */
 #define WORKERS_LINGER_MS 1
 #define WORKERS_LINGER_MAX 1
 /* A thread beyond WORKERS_MIN idle this long exits, and the loop joins it
@@ -61,6 +63,30 @@ struct workers_state {
 /* The sizing rule, kept free of I/O and clocks so that it can be tested:
  * how many threads to start now. */
 unsigned workers_plan_spawn(const struct workers_state *st);
+
+/* What a thread that has just replied knows when it decides whether to
+ * watch its client for the next request instead of handing it back. */
+struct linger_state {
+	bool at_request_start;  /* the connection waits for a new request */
+	bool quiescing;         /* the helper is stopping */
+	unsigned queued;        /* requests waiting for a thread */
+	unsigned threads;       /* threads in the pool */
+	unsigned lingering;     /* threads watching a client now */
+	bool alone;             /* the request came from the loop on its own, and
+	                           the loop has handed over nothing since */
+};
+
+/*
+ * The lingering rule, free of I/O so that it can be tested. Lingering
+ * saves a lone client two wake-ups per request (the loop's, and the
+ * thread's). With many busy clients it costs: the thread sleeps on one
+ * client and serves it ahead of the queue, one wake-up per request, while
+ * the loop would have served it in a batch with the others. So a pool at
+ * its minimum lingers only for a client that is alone; a pool grown for
+ * slow devices (its threads sleep in device calls anyway) lets every
+ * thread beyond the minimum linger.
+ */
+bool workers_may_linger(const struct linger_state *st);
 
 /*
  * Start the pool with WORKERS_MIN threads (or max_threads, if lower).

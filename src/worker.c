@@ -75,6 +75,7 @@ struct worker_slot {
 	bool wake_ready;                /* wake was initialised (once per slot) */
 	bool woken;                     /* taken off the idle list for work */
 	struct worker_slot *idle_prev, *idle_next;
+	struct worker_slot *signal_next;   /* woken: signal once unlocked */
 	/* When its current device call began; 0 outside one. Only the time
 	 * inside the device counts as blocked: a thread preempted while it
 	 * decodes or replies (a loaded machine) must not look like one
@@ -106,6 +107,8 @@ struct workers {
 	atomic_bool quiescing;          /* the loop is stopping: read nothing new */
 	atomic_uint n_lingering;
 	atomic_uint in_flight;          /* commands between start and reply */
+	atomic_uint submits;            /* hand-overs by the loop (wraps; never 0
+	                                   in a connection's submit_seq) */
 	atomic_uint peak_in_flight;     /* the most there ever were at once */
 	bool spawn_failed_logged;
 	int wake_fd;
@@ -479,31 +482,46 @@ linger_buffer(void *ctx)
 	return malloc(PRH_MAX_DATA);
 }
 
+bool
+workers_may_linger(const struct linger_state *st)
+{
+	unsigned limit = WORKERS_LINGER_MAX;
+
+	if (!st->at_request_start || st->quiescing || st->queued != 0)
+		return false;
+	/* Threads beyond the minimum were started for a storm on slow LUNs:
+	 * they may all watch their clients, which then skip the loop too. */
+	if (st->threads > WORKERS_MIN && st->threads - WORKERS_MIN > limit)
+		limit = st->threads - WORKERS_MIN;
+	else if (!st->alone)
+		return false;
+	return st->lingering < limit;
+}
+
 /*
- * After a reply: if nothing else waits, watch this connection a moment
- * for its next request. Returns true when a request is complete and
- * ready to serve; otherwise the connection goes back to the loop in the
- * state it is in.
+ * After a reply: if the rule allows, watch this connection a moment for
+ * its next request. Returns true when a request is complete and ready to
+ * serve; otherwise the connection goes back to the loop in the state it
+ * is in.
  */
 static bool
 linger(struct workers *w, struct conn *c)
 {
 	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-	unsigned n, threads, limit = WORKERS_LINGER_MAX;
+	struct linger_state st;
+	unsigned n;
 	int r;
 
-	/* Threads beyond the minimum were started for a storm on slow LUNs:
-	 * they may all watch their clients, which then skip the loop too. */
-	threads = atomic_load_explicit(&w->threads_hint, memory_order_relaxed);
-	if (threads > WORKERS_MIN && threads - WORKERS_MIN > limit)
-		limit = threads - WORKERS_MIN;
-	if (c->state != CONN_RECV_CDB ||
-	    atomic_load_explicit(&w->queued_hint, memory_order_relaxed) != 0 ||
-	    atomic_load(&w->quiescing))
-		return false;
+	st.at_request_start = c->state == CONN_RECV_CDB;
+	st.quiescing = atomic_load(&w->quiescing);
+	st.queued = atomic_load_explicit(&w->queued_hint, memory_order_relaxed);
+	st.threads = atomic_load_explicit(&w->threads_hint, memory_order_relaxed);
+	st.alone = c->submit_seq != 0 &&
+	           c->submit_seq == atomic_load_explicit(&w->submits, memory_order_relaxed);
 	n = atomic_load(&w->n_lingering);
 	do {
-		if (n >= limit)
+		st.lingering = n;
+		if (!workers_may_linger(&st))
 			return false;
 	} while (!atomic_compare_exchange_weak(&w->n_lingering, &n, n + 1));
 	r = poll(&pfd, 1, WORKERS_LINGER_MS);
@@ -512,6 +530,7 @@ linger(struct workers *w, struct conn *c)
 		return false;
 	if (conn_advance(c, linger_buffer, NULL) != CONN_NEXT_EXECUTE)
 		return false;
+	/* submit_seq stays: it keeps lingering while the loop stays quiet. */
 	c->started_ns = now_ns();
 	return true;
 }
@@ -542,16 +561,33 @@ idle_remove(struct workers *w, struct worker_slot *slot)
 	w->n_idle--;
 }
 
-/* Hand work to the most recently idle thread; lock held. */
+/* Hand work to the most recently idle thread; lock held. The thread is
+ * signalled by signal_woken() once the lock is dropped: signalled with
+ * the lock held, on a busy CPU it would preempt us only to block on the
+ * lock we hold, two context switches for nothing. */
 static void
-wake_one(struct workers *w)
+wake_one(struct workers *w, struct worker_slot **to_signal)
 {
 	struct worker_slot *slot = w->idle_head;
 
 	idle_remove(w, slot);
 	slot->woken = true;
 	w->n_waking++;
-	pthread_cond_signal(&slot->wake);
+	slot->signal_next = *to_signal;
+	*to_signal = slot;
+}
+
+/* Lock not held. Each slot stays valid: only the loop thread, the caller,
+ * joins threads and reuses slots, and a woken thread does not exit. */
+static void
+signal_woken(struct worker_slot *slot)
+{
+	while (slot != NULL) {
+		struct worker_slot *next = slot->signal_next;
+
+		pthread_cond_signal(&slot->wake);
+		slot = next;
+	}
 }
 
 static void
@@ -676,10 +712,18 @@ workers_submit(struct workers *w, struct conn *head, struct conn *tail,
                unsigned count)
 {
 	uint64_t now = now_ns();
-	unsigned wake, n_new;
+	unsigned wake, n_new, seq;
+	struct worker_slot *to_signal = NULL;
 
-	for (struct conn *c = head; c != NULL; c = c->next)
+	/* Only a request handed over on its own may be followed by its
+	 * thread (workers_may_linger): one in a batch has company. */
+	seq = atomic_fetch_add_explicit(&w->submits, 1, memory_order_relaxed) + 1;
+	if (seq == 0)
+		seq = atomic_fetch_add_explicit(&w->submits, 1, memory_order_relaxed) + 1;
+	for (struct conn *c = head; c != NULL; c = c->next) {
 		c->started_ns = now;
+		c->submit_seq = count == 1 ? seq : 0;
+	}
 	tail->next = NULL;
 	pthread_mutex_lock(&w->lock);
 	if (w->n_queued == 0)
@@ -697,8 +741,9 @@ workers_submit(struct workers *w, struct conn *head, struct conn *tail,
 	 * send them all to fight for the lock over a handful of requests. */
 	wake = count < w->n_idle ? count : w->n_idle;
 	for (unsigned i = 0; i < wake; i++)
-		wake_one(w);
+		wake_one(w, &to_signal);
 	pthread_mutex_unlock(&w->lock);
+	signal_woken(to_signal);
 	spawn_reserved(w, n_new);
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for the worker pool's sizing rule (workers_plan_spawn): when
- * it grows, by how much, and where it stops. No threads are started. */
+ * it grows, by how much, and where it stops; and for the lingering rule
+ * (workers_may_linger). No threads are started. */
 #include "tap.h"
 #include "worker.h"
 
@@ -31,9 +32,48 @@ plan_waited(unsigned threads, unsigned queued, unsigned blocked, int cpu_pct,
 	return workers_plan_spawn(&st);
 }
 
+/* A thread that has just replied in a pool of `threads`, nothing queued. */
+static bool
+may_linger(unsigned threads, unsigned lingering, bool alone)
+{
+	struct linger_state st = {
+		.at_request_start = true, .threads = threads, .lingering = lingering,
+		.alone = alone,
+	};
+
+	return workers_may_linger(&st);
+}
+
+static void
+test_linger(void)
+{
+	struct linger_state st = { .at_request_start = true, .threads = 2, .alone = true };
+
+	ok(may_linger(2, 0, true), "a lone client: its thread watches it for the next request");
+	ok(!may_linger(2, 0, false),
+	   "a client that came in a batch, or the loop handed over more since: back to the loop");
+	ok(!may_linger(2, WORKERS_LINGER_MAX, true),
+	   "at most WORKERS_LINGER_MAX threads watch clients in a pool at its minimum");
+	ok(!may_linger(WORKERS_MIN + WORKERS_LINGER_MAX, 0, false),
+	   "a pool grown by no more than the linger limit follows the minimum's rule");
+	ok(may_linger(WORKERS_MIN + 10, 9, false),
+	   "a pool grown for slow devices: threads beyond the minimum watch their clients");
+	ok(!may_linger(WORKERS_MIN + 10, 10, false), "...no more of them than that");
+	st.queued = 1;
+	ok(!workers_may_linger(&st), "a request waits in the queue: the thread takes it instead");
+	st.queued = 0;
+	st.quiescing = true;
+	ok(!workers_may_linger(&st), "the helper is stopping: no new request is read");
+	st.quiescing = false;
+	st.at_request_start = false;
+	ok(!workers_may_linger(&st),
+	   "the connection is not at a request boundary (reply still being written)");
+}
+
 int
 main(void)
 {
+	test_linger();
 	is_int(plan(2, 2, 0, 0, 0, 512, 0), 0, "nothing queued: no growth");
 	is_int(plan(2, 2, 0, 2, 0, 512, 0), 0, "idle threads cover the queue");
 	is_int(plan(2, 0, 0, 62, 0, 512, 0), 0,
