@@ -22,10 +22,11 @@
 
 #define SCSI_GENERIC_CHAR_MAJOR 21   /* /dev/sgN */
 
-/* sg_pt classifies an fd when the object is built, and on the first sg
- * node it sees it records the driver version in unlocked globals. That
- * step takes microseconds and never waits on the device, so serialising it
- * costs nothing and keeps the library's globals race-free. */
+/* sg_pt classifies an fd when it is given one (object built, or fd
+ * replaced), and on the first sg node it sees it records the driver
+ * version in unlocked globals. That step takes microseconds and never
+ * waits on the device, so serialising it costs nothing and keeps the
+ * library's globals race-free. */
 static pthread_mutex_t construct_lock = PTHREAD_MUTEX_INITIALIZER;
 
 #ifdef PRH_TEST_HOOKS
@@ -187,8 +188,35 @@ check_fd(int dev_fd, uint8_t opcode, struct proto_reply *reply,
 }
 
 void
-sgio_execute(int dev_fd, const uint8_t cdb[PRH_CDB_SIZE], uint16_t len,
-             uint8_t *data, struct proto_reply *reply, struct sgio_outcome *outcome)
+sgio_thread_release(struct sgio_thread *t)
+{
+	if (t->pt != NULL)
+		destruct_scsi_pt_obj(t->pt);
+	t->pt = NULL;
+}
+
+/* The thread's object, holding dev_fd and nothing of an earlier command:
+ * clear_scsi_pt_obj() zeroes all but the fd and its classification, and
+ * set_pt_file_handle() classifies the new fd, exactly as building a new
+ * object would. NULL if the first build fails. */
+static struct sg_pt_base *
+thread_pt(struct sgio_thread *t, int dev_fd)
+{
+	pthread_mutex_lock(&construct_lock);
+	if (t->pt == NULL) {
+		t->pt = construct_scsi_pt_obj_with_fd(dev_fd, 0);
+	} else {
+		clear_scsi_pt_obj(t->pt);
+		set_pt_file_handle(t->pt, dev_fd, 0);
+	}
+	pthread_mutex_unlock(&construct_lock);
+	return t->pt;
+}
+
+void
+sgio_execute(struct sgio_thread *t, int dev_fd, const uint8_t cdb[PRH_CDB_SIZE],
+             uint16_t len, uint8_t *data, struct proto_reply *reply,
+             struct sgio_outcome *outcome)
 {
 	struct sg_pt_base *pt;
 	uint8_t opcode = cdb[0];
@@ -203,9 +231,7 @@ sgio_execute(int dev_fd, const uint8_t cdb[PRH_CDB_SIZE], uint16_t len,
 	if (check_fd(dev_fd, opcode, reply, outcome))
 		return;
 
-	pthread_mutex_lock(&construct_lock);
-	pt = construct_scsi_pt_obj_with_fd(dev_fd, 0);
-	pthread_mutex_unlock(&construct_lock);
+	pt = thread_pt(t, dev_fd);
 	if (pt == NULL) {
 		outcome->os_err = ENOMEM;
 		proto_reply_from_errno(reply, ENOMEM);
@@ -265,5 +291,10 @@ sgio_execute(int dev_fd, const uint8_t cdb[PRH_CDB_SIZE], uint16_t len,
 		reply->size = 0;
 	}
 out:
-	destruct_scsi_pt_obj(pt);
+	/* The object must not keep the fd, which the caller closes next. An
+	 * NVMe device leaves translation state in it: start afresh. */
+	if (pt_device_is_nvme(pt))
+		sgio_thread_release(t);
+	else
+		set_pt_file_handle(pt, -1, 0);
 }

@@ -82,6 +82,7 @@ struct worker_slot {
 	 * waiting on a slow LUN, and the device call of a fast command is a
 	 * small part of its few microseconds. */
 	_Atomic uint64_t busy_since_ns;
+	struct sgio_thread io;          /* its pass-through object, reused */
 };
 
 struct workers {
@@ -157,7 +158,7 @@ serve(struct workers *w, struct worker_slot *slot, struct conn *c)
 	TRACE(TRACE_REQUEST_RUNNING, "fd=%d in_flight=%u peak=%u", c->fd, in_flight,
 	      in_flight > peak ? in_flight : peak);
 	atomic_store(&slot->busy_since_ns, now_ns());
-	sgio_execute(c->dev_fd, c->cdb, c->len, c->data, &reply, &outcome);
+	sgio_execute(&slot->io, c->dev_fd, c->cdb, c->len, c->data, &reply, &outcome);
 	atomic_store(&slot->busy_since_ns, 0);
 	atomic_fetch_sub(&w->in_flight, 1);
 	/* QEMU's protocol: every request brings its own fd, closed after. */
@@ -654,6 +655,7 @@ worker_main(void *arg)
 		pthread_mutex_lock(&w->lock);
 	}
 out:
+	sgio_thread_release(&slot->io);
 	w->n_threads--;
 	atomic_store(&w->threads_hint, w->n_threads);
 	slot->exited = true;
