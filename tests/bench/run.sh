@@ -293,7 +293,16 @@ if [ "${BENCH_VM:-1}" = 0 ] && [ -n "$out_md" ] && [ -f "$out_md" ] &&
 	grep -q '^### A real target' "$out_md"; then
 	prev_date=$(sed -n 's/^## Results (\(.*\))$/\1/p' "$out_md" | head -n 1)
 	prev_vm=$(awk '/^### A real target/ { on = 1; next } /^<!-- bench:end/ { on = 0 } on' "$out_md")
-	vm_section="(Not measured again in this run (BENCH_VM=0): the rows below are from the run of $prev_date.)
+	# Rows kept from an earlier run keep the date they were measured on:
+	# that run's own note, if it had one, is the one that counts.
+	vm_date=$(printf '%s\n' "$prev_vm" |
+		sed -n 's/^(Not measured again in this run (BENCH_VM=0): the rows below are from the run of \(.*\)\.)$/\1/p' |
+		tail -n 1)
+	[ -n "$vm_date" ] || vm_date=$prev_date
+	prev_vm=$(printf '%s\n' "$prev_vm" | grep -v '^(Not measured again in this run' |
+		sed '/./,$!d')
+	vm_section="(Not measured again in this run (BENCH_VM=0): the rows below are from the run of $vm_date.)
+
 $prev_vm"
 fi
 if [ "${BENCH_VM:-1}" = 1 ] && [ -f "$here/../vm/run.sh" ] && command -v qemu-system-x86_64 >/dev/null; then
