@@ -17,4 +17,11 @@
  */
 int priv_drop(uid_t uid, gid_t gid);
 
+/*
+ * After priv_drop, in a process that needs no capability at all (the
+ * multipath path opener): empty every capability set and check that
+ * none is left. Returns 0, or -1 after logging.
+ */
+int priv_drop_all(void);
+
 #endif /* PRH_PRIV_H */

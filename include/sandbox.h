@@ -17,4 +17,12 @@
  */
 int sandbox_enter(void);
 
+/*
+ * The multipath path opener's filter (mpath_opener.c), for that process
+ * only: its socket, reading sysfs, opening device nodes without creating
+ * or changing any file; anything else kills it. Sets no_new_privs.
+ * Returns 0, 1 without seccomp, -1 after logging.
+ */
+int sandbox_enter_opener(void);
+
 #endif /* PRH_SANDBOX_H */

@@ -139,3 +139,30 @@ out:
 	cap_free(want);
 	return r;
 }
+
+int
+priv_drop_all(void)
+{
+	cap_t none = cap_init(), have;
+	int differ;
+
+	if (none == NULL)
+		return fail("building the empty capability set");
+	if (cap_set_proc(none) < 0) {
+		cap_free(none);
+		return fail("dropping every capability");
+	}
+	have = cap_get_proc();
+	if (have == NULL) {
+		cap_free(none);
+		return fail("reading capabilities back");
+	}
+	differ = cap_compare(have, none);
+	cap_free(have);
+	cap_free(none);
+	if (differ != 0) {
+		errno = EPERM;
+		return fail("capabilities remain");
+	}
+	return 0;
+}

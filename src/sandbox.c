@@ -9,6 +9,7 @@
  * system call numbers, plus argument checks for ioctl and clone.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -30,6 +31,12 @@ int
 sandbox_enter(void)
 {
 	log_info("built without the seccomp sandbox");
+	return 1;
+}
+
+int
+sandbox_enter_opener(void)
+{
 	return 1;
 }
 #else
@@ -84,6 +91,34 @@ static const long allowed[] = {
 #endif
 	__NR_unlinkat, __NR_ftruncate, __NR_lseek,
 };
+
+/* The multipath path opener's system calls (mpath_opener.c): its socket,
+ * reading sysfs attributes and one directory, opening device nodes, and
+ * what musl's opendir and the log need. No ioctl, no threads, no fork. */
+static const long opener_allowed[] = {
+#ifdef __NR_read
+	__NR_read,
+#endif
+	__NR_write, __NR_writev, __NR_close,
+#ifdef __NR_fstat
+	__NR_fstat,
+#endif
+#ifdef __NR_newfstatat
+	__NR_newfstatat,
+#endif
+#ifdef __NR_statx
+	__NR_statx,
+#endif
+	__NR_getdents64, __NR_lseek, __NR_recvmsg, __NR_sendmsg, __NR_fcntl,
+	__NR_mmap, __NR_munmap, __NR_madvise, __NR_mremap, __NR_brk,
+	__NR_exit, __NR_exit_group, __NR_rt_sigprocmask, __NR_rt_sigreturn,
+	__NR_restart_syscall, __NR_getpid, __NR_gettid, __NR_clock_gettime,
+};
+
+/* Flags that would make an open create or change a file (O_TMPFILE's own
+ * bit: the macro includes O_DIRECTORY, which opendir needs). */
+#define OPEN_TMPFILE_BIT (O_TMPFILE & ~O_DIRECTORY)
+#define OPEN_FORBIDDEN_FLAGS (O_CREAT | O_TRUNC | O_APPEND | OPEN_TMPFILE_BIT)
 
 #define MAX_INSNS 128
 
@@ -199,6 +234,112 @@ build(struct program *p)
 	p->insns[clone_jset].jt = (uint8_t)TARGET(clone_jset, allow_at);
 	p->insns[clone_jset].jf = (uint8_t)TARGET(clone_jset, kill_at);
 #undef TARGET
+	return 0;
+}
+
+/*
+ * The opener's filter: check arch; load nr; [x86-64: refuse x32]; each
+ * allowed nr -> ALLOW; openat (and open, where it exists) -> OPEN; KILL.
+ * OPEN: load the flags; any flag that creates or changes a file -> KILL;
+ * else ALLOW.
+ */
+static int
+build_opener(struct program *p)
+{
+	unsigned n_allowed = sizeof(opener_allowed) / sizeof(opener_allowed[0]);
+	unsigned first_jeq, jeq_openat, open_at, allow_at, kill_at, flags_jset;
+#ifdef __NR_open
+	unsigned jeq_open, open_legacy_at, legacy_jset;
+#endif
+
+	p->n = 0;
+	emit(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	                                     offsetof(struct seccomp_data, arch)));
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+	                                     SANDBOX_AUDIT_ARCH, 1, 0));
+	emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+	emit(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	                                     offsetof(struct seccomp_data, nr)));
+#ifdef __x86_64__
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K,
+	                                     0x40000000, 0, 1));
+	emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+#endif
+	first_jeq = p->n;
+	for (unsigned i = 0; i < n_allowed; i++)
+		emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+		                                     (unsigned)opener_allowed[i], 0, 0));
+	jeq_openat = p->n;
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 0));
+#ifdef __NR_open
+	jeq_open = p->n;
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_open, 0, 0));
+#endif
+	emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+	/* openat(dirfd, path, flags, mode): flags are argument 2. */
+	open_at = p->n;
+	emit(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg_low(2)));
+	flags_jset = p->n;
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K,
+	                                     OPEN_FORBIDDEN_FLAGS, 0, 0));
+#ifdef __NR_open
+	/* open(path, flags, mode): flags are argument 1. */
+	open_legacy_at = p->n;
+	emit(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg_low(1)));
+	legacy_jset = p->n;
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K,
+	                                     OPEN_FORBIDDEN_FLAGS, 0, 0));
+#endif
+	kill_at = p->n;
+	emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+	allow_at = p->n;
+	emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+	if (p->n > MAX_INSNS)
+		return -1;
+
+#define TARGET(from, to) ((to) - (from) - 1)
+	for (unsigned i = first_jeq; i < jeq_openat; i++)
+		p->insns[i].jt = (uint8_t)TARGET(i, allow_at);
+	p->insns[jeq_openat].jt = (uint8_t)TARGET(jeq_openat, open_at);
+	p->insns[flags_jset].jt = (uint8_t)TARGET(flags_jset, kill_at);
+	p->insns[flags_jset].jf = (uint8_t)TARGET(flags_jset, allow_at);
+#ifdef __NR_open
+	p->insns[jeq_open].jt = (uint8_t)TARGET(jeq_open, open_legacy_at);
+	p->insns[legacy_jset].jt = (uint8_t)TARGET(legacy_jset, kill_at);
+	p->insns[legacy_jset].jf = (uint8_t)TARGET(legacy_jset, allow_at);
+#endif
+#undef TARGET
+	return 0;
+}
+
+static int
+install(struct program *p, unsigned flags)
+{
+	struct sock_fprog prog;
+
+	prog.len = (unsigned short)p->n;
+	prog.filter = p->insns;
+	return (int)syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+}
+
+int
+sandbox_enter_opener(void)
+{
+	static struct program p;
+
+	if (build_opener(&p) < 0) {
+		log_error("the opener's seccomp filter does not fit");
+		return -1;
+	}
+	/* The helper's own filter (installed after the fork) does not reach
+	 * this process: it needs its own, before it reads a request. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) < 0 || install(&p, 0) != 0) {
+		if (errno == ENOSYS || errno == EINVAL)
+			return 1;   /* as for the helper: sandbox_enter() warns */
+		log_error("multipath: cannot install the opener's seccomp filter: %s",
+		          strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
