@@ -204,7 +204,7 @@ struct mpath_answer {
 	unsigned events_dropped;    /* events beyond MPATH_MAX_EVENTS */
 };
 
-/* The plan's state: allocate it (about 11 KB; not on a small stack),
+/* The plan's state: allocate it (about 13 KB: not on a small stack),
  * never read or write its fields. */
 struct mpath_pending {
 	struct mpath_send send;
