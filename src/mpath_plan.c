@@ -951,7 +951,8 @@ mpath_plan_begin(struct mpath_plan *plan, const struct mpath_request *req,
 	plan->op = req->cdb[0];
 	plan->sa = req->cdb[1] & 0x1f;
 	plan->n_paths = n_paths < MPATH_MAX_PATHS ? n_paths : MPATH_MAX_PATHS;
-	memcpy(plan->paths, paths, plan->n_paths * sizeof(paths[0]));
+	if (plan->n_paths > 0)
+		memcpy(plan->paths, paths, plan->n_paths * sizeof(paths[0]));
 	plan->mem = mem;
 	plan->primary = -1;
 	plan->phase = PHASE_START;
