@@ -88,7 +88,9 @@ struct mpath_path_memory {
  * map's key as last successfully set through the helper (key_known; 0 =
  * unregistered, also after CLEAR or once the key was found fenced), the
  * flags of that registration (ALL_TG_PT and APTPL, which repairs must
- * repeat), and a slot per path dev.
+ * repeat), and a slot per path dev. Key it by the map's dev_t; zeroing it
+ * (a new map, a helper restart) is always safe: nothing is repaired until
+ * the guest registers or preempts through the helper again.
  */
 struct mpath_memory {
 	bool key_known;
