@@ -22,6 +22,7 @@ struct mpath_found_path {
 	char name[32];       /* the kernel's name, e.g. "sdb" */
 	uint64_t dev;        /* its device number (makedev) */
 	bool running;        /* its SCSI device state is "running" */
+	uint32_t initiator;  /* its SCSI host number + 1 (0: not known) */
 	int open_err;        /* 0: fd is open; else why not (errno) */
 	int fd;              /* -1 unless open_err is 0; the caller closes it */
 };
@@ -64,6 +65,9 @@ void mpath_opener_stop(void);
 /* Pure helpers of the opener, for the unit tests. "MAJ:MIN\n" as sysfs
  * writes it; false if malformed. */
 bool mpath_parse_devnum(const char *text, uint64_t *dev);
+/* The SCSI host number in a device link's last part ("H:C:T:L");
+ * -1 if there is none. */
+long mpath_parse_scsi_host(const char *link);
 /* Whether a dm device's uuid names a multipath map ("mpath-..."). */
 bool mpath_uuid_is_multipath(const char *uuid);
 

@@ -29,6 +29,7 @@ struct options {
 	gid_t gid;
 	unsigned max_connections;   /* --max-connections (not in QEMU) */
 	unsigned max_threads;       /* --max-threads (not in QEMU) */
+	bool multipath;             /* --multipath=on|off (not in QEMU) */
 	char pidfile_buf[PATH_MAX];
 };
 

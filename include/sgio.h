@@ -45,14 +45,31 @@ void sgio_thread_release(struct sgio_thread *t);
 void sgio_init(void);
 
 /*
- * Run the request on dev_fd, on the calling thread's t. cdb is the 16-byte CDB as received; len its
- * transfer length. For PR OUT data holds the len-byte parameter list; for
- * PR IN data must hold PRH_MAX_DATA bytes and receives the payload. Fills
- * *reply (status, sense, size = the payload bytes to send, never more than
- * the allocation length) and *outcome. Does not close dev_fd.
+ * Run the request on dev_fd, on the calling thread's t: sgio_check, then,
+ * unless that answered, sgio_run. cdb is the 16-byte CDB as received; len
+ * its transfer length. For PR OUT data holds the len-byte parameter list;
+ * for PR IN data must hold PRH_MAX_DATA bytes and receives the payload.
+ * Fills *reply (status, sense, size = the payload bytes to send, never
+ * more than the allocation length) and *outcome. Does not close dev_fd.
  */
 void sgio_execute(struct sgio_thread *t, int dev_fd,
                   const uint8_t cdb[PRH_CDB_SIZE], uint16_t len, uint8_t *data,
                   struct proto_reply *reply, struct sgio_outcome *outcome);
+
+/*
+ * The checks that stand before the ioctl (write access for PR OUT; only
+ * block devices and SCSI generic nodes). Initialises *reply and *outcome;
+ * returns 1 if *reply is final, else 0 with *blk_dev the device number
+ * of a block device (0 for an sg node), for the caller to decide where
+ * the command goes (a multipath map's paths, or dev_fd itself).
+ */
+int sgio_check(int dev_fd, const uint8_t cdb[PRH_CDB_SIZE], uint16_t len,
+               uint8_t *data, struct proto_reply *reply,
+               struct sgio_outcome *outcome, uint64_t *blk_dev);
+
+/* The command through SG_IO on dev_fd, after sgio_check said 0. */
+void sgio_run(struct sgio_thread *t, int dev_fd, const uint8_t cdb[PRH_CDB_SIZE],
+              uint16_t len, uint8_t *data, struct proto_reply *reply,
+              struct sgio_outcome *outcome);
 
 #endif /* PRH_SGIO_H */

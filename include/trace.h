@@ -23,6 +23,8 @@ enum trace_event {
 	TRACE_REPLY_SENT,        /* the whole reply was written */
 	TRACE_WORKERS_GROW,      /* the pool decided to grow: by how many */
 	TRACE_WORKERS_STARTED,   /* the threads of one growth are running */
+	TRACE_MPATH_PATHS,       /* a block device's paths, as the opener found them */
+	TRACE_MPATH_EVENT,       /* a multipath fan-out step, retry or repair */
 	TRACE_EVENT_COUNT
 };
 

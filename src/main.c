@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "fdlimit.h"
 #include "log.h"
+#include "mpath_opener.h"
 #include "options.h"
 #include "pidfile.h"
 #include "prh.h"
@@ -116,6 +117,11 @@ main(int argc, char **argv)
 	}
 	if (priv_drop(uid, gid) < 0)
 		goto finish;
+	/* Forked now: after the drop (it keeps our uid and gid), while we
+	 * have one thread and a small descriptor table, before the sandbox
+	 * (which forbids fork). */
+	if (opts.multipath && mpath_opener_start() < 0)
+		goto finish;
 	/* The last moment with one thread (and after -d's fork, which
 	 * copies only the descriptors in use): see fdlimit.c. */
 	fdlimit_reserve_table(opts.max_connections);
@@ -140,6 +146,7 @@ main(int argc, char **argv)
 finish:
 	/* Phase 3: remove what is ours. */
 	server_stop(server);
+	mpath_opener_stop();
 	sock_close(&listener);
 	pidfile_remove(&pidfile);
 	return status;

@@ -55,6 +55,7 @@ struct opener_path {
 	char name[32];
 	uint64_t dev;
 	uint32_t running;
+	uint32_t initiator;
 	int32_t open_err;
 };
 
@@ -96,6 +97,20 @@ mpath_parse_devnum(const char *text, uint64_t *dev)
 		return false;
 	*dev = makedev((unsigned)maj, (unsigned)min);
 	return true;
+}
+
+long
+mpath_parse_scsi_host(const char *link)
+{
+	const char *base = strrchr(link, '/');
+	unsigned long host, c, t, l;
+	char tail;
+
+	base = base != NULL ? base + 1 : link;
+	if (sscanf(base, "%lu:%lu:%lu:%lu%c", &host, &c, &t, &l, &tail) != 4 ||
+	    host > 0xfffffffeul)
+		return -1;
+	return (long)host;
 }
 
 bool
@@ -220,6 +235,20 @@ answer(int sock, const struct opener_request *req, int map_fd, struct opener_rep
 		         p->name);
 		p->running = read_attr(path, text, sizeof(text)) == 0 &&
 		             strcmp(text, "running") == 0;
+		/* The SCSI host is the initiator port: ALL_TG_PT registrations
+		 * cover every path through it (mpath_plan.h). */
+		snprintf(path, sizeof(path), "%s/class/block/%s/device", sysfs_root, p->name);
+		{
+			ssize_t n = readlink(path, text, sizeof(text) - 1);
+			long host;
+
+			if (n > 0) {
+				text[n] = '\0';
+				host = mpath_parse_scsi_host(text);
+				if (host >= 0)
+					p->initiator = (uint32_t)host + 1;
+			}
+		}
 		/* An offline SCSI device refuses the open (ENXIO) anyway. */
 		if (!p->running) {
 			p->open_err = ENXIO;
@@ -513,6 +542,7 @@ mpath_opener_query(int map_fd, bool want_write, struct mpath_found *found)
 		p->name[sizeof(p->name) - 1] = '\0';
 		p->dev = rep.paths[i].dev;
 		p->running = rep.paths[i].running != 0;
+		p->initiator = rep.paths[i].initiator;
 		p->open_err = rep.paths[i].open_err;
 		p->fd = -1;
 		if (p->open_err == 0) {
@@ -535,6 +565,16 @@ mpath_opener_stop(void)
 		close(opener_fd);
 		opener_fd = -1;
 	}
-	/* The opener exits on end of file; it is reaped by our exit. */
+	/* The opener exits on end of file. Wait for it, so that when the
+	 * helper has exited, so has it; but not for ever: one stuck in an
+	 * open() of a hung device is killed when we exit (PDEATHSIG). */
+	for (int i = 0; opener_pid > 0 && i < 200; i++) {
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = 10 * 1000000L };
+		pid_t r = waitpid(opener_pid, NULL, WNOHANG);
+
+		if (r == opener_pid || (r < 0 && errno != EINTR))
+			break;
+		nanosleep(&ts, NULL);
+	}
 	opener_pid = -1;
 }

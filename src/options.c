@@ -21,7 +21,7 @@
 #include "worker.h"
 
 /* Long-only options have values outside the range of characters. */
-enum { OPT_MAX_CONNECTIONS = 256, OPT_MAX_THREADS };
+enum { OPT_MAX_CONNECTIONS = 256, OPT_MAX_THREADS, OPT_MULTIPATH };
 
 /* A leading ':' makes getopt report a missing argument as ':' not '?'. */
 static const char short_opts[] = ":hVk:f:dT:u:g:vq";
@@ -39,6 +39,7 @@ static const struct option long_opts[] = {
 	{ "quiet",   no_argument,       NULL, 'q' },
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
 	{ "max-threads", required_argument, NULL, OPT_MAX_THREADS },
+	{ "multipath", required_argument, NULL, OPT_MULTIPATH },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -68,6 +69,9 @@ print_help(FILE *out, const char *argv0)
 "      --max-connections=N  serve at most N clients at once (default %u)\n"
 "      --max-threads=N      run at most N commands at once (default %u);\n"
 "                         more wait in order for a free thread\n"
+"      --multipath=on|off   send commands for a dm-multipath map to its\n"
+"                         paths (default on); off: to the map, as QEMU's\n"
+"                         helper built without multipath support does\n"
 "\n"
 "Under systemd socket activation (LISTEN_FDS=1) the socket is fd 3 and -k\n"
 "must not be given. After start-up the helper keeps only CAP_SYS_RAWIO.\n"
@@ -165,6 +169,7 @@ options_parse(struct options *opts, int argc, char **argv, FILE *out, FILE *err)
 	opts->pidfile_path = PRH_DEFAULT_PIDFILE;
 	opts->max_connections = SERVER_DEFAULT_MAX_CONNECTIONS;
 	opts->max_threads = WORKERS_DEFAULT_MAX;
+	opts->multipath = true;
 
 	opterr = 0;
 	optind = 0;     /* 0, not 1: a full reset in both glibc and musl */
@@ -248,6 +253,17 @@ options_parse(struct options *opts, int argc, char **argv, FILE *out, FILE *err)
 			opts->max_threads = (unsigned)n;
 			break;
 		}
+		case OPT_MULTIPATH:
+			if (strcmp(optarg, "on") == 0) {
+				opts->multipath = true;
+			} else if (strcmp(optarg, "off") == 0) {
+				opts->multipath = false;
+			} else {
+				fprintf(err, "qemu-pr-helper: invalid --multipath '%s' "
+				        "(on or off)\n", optarg);
+				return OPTIONS_EXIT_FAILURE;
+			}
+			break;
 		default:
 			/* '?' (unknown option) or ':' (missing argument) */
 			report_bad_option(err, argc, argv, c);

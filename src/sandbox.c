@@ -86,6 +86,7 @@ static const long allowed[] = {
 	__NR_restart_syscall, __NR_gettid, __NR_getpid, __NR_sched_yield,
 	__NR_clock_gettime, __NR_clock_nanosleep, __NR_nanosleep,
 	__NR_getrusage,     /* the pool counts preemptions (worker.c) */
+	__NR_wait4,         /* the multipath opener, reaped at the stop */
 #ifdef __NR_unlink
 	__NR_unlink,
 #endif
@@ -110,6 +111,10 @@ static const long opener_allowed[] = {
 	__NR_statx,
 #endif
 	__NR_getdents64, __NR_lseek, __NR_recvmsg, __NR_sendmsg, __NR_fcntl,
+#ifdef __NR_readlink
+	__NR_readlink,
+#endif
+	__NR_readlinkat,
 	__NR_mmap, __NR_munmap, __NR_madvise, __NR_mremap, __NR_brk,
 	__NR_exit, __NR_exit_group, __NR_rt_sigprocmask, __NR_rt_sigreturn,
 	__NR_restart_syscall, __NR_getpid, __NR_gettid, __NR_clock_gettime,

@@ -154,7 +154,7 @@ driver_status_of(const struct sg_pt_base *pt)
 /* Checks that stand in for the ioctl. Returns 1 if *reply is final. */
 static int
 check_fd(int dev_fd, uint8_t opcode, struct proto_reply *reply,
-         struct sgio_outcome *outcome)
+         struct sgio_outcome *outcome, struct stat *st_out)
 {
 	struct stat st;
 	int flags;
@@ -184,6 +184,7 @@ check_fd(int dev_fd, uint8_t opcode, struct proto_reply *reply,
 		proto_reply_from_errno(reply, ENOTTY);
 		return 1;
 	}
+	*st_out = st;
 	return 0;
 }
 
@@ -213,23 +214,48 @@ thread_pt(struct sgio_thread *t, int dev_fd)
 	return t->pt;
 }
 
+int
+sgio_check(int dev_fd, const uint8_t cdb[PRH_CDB_SIZE], uint16_t len, uint8_t *data,
+           struct proto_reply *reply, struct sgio_outcome *outcome, uint64_t *blk_dev)
+{
+	struct stat st;
+
+	memset(outcome, 0, sizeof(*outcome));
+	proto_reply_init(reply);
+	*blk_dev = 0;
+#ifdef PRH_TEST_HOOKS
+	if (test_hook_answer(dev_fd, cdb[0], len, data, reply, outcome))
+		return 1;
+#else
+	(void)len;
+	(void)data;
+#endif
+	if (check_fd(dev_fd, cdb[0], reply, outcome, &st))
+		return 1;
+	if (S_ISBLK(st.st_mode))
+		*blk_dev = (uint64_t)st.st_rdev;
+	return 0;
+}
+
 void
 sgio_execute(struct sgio_thread *t, int dev_fd, const uint8_t cdb[PRH_CDB_SIZE],
              uint16_t len, uint8_t *data, struct proto_reply *reply,
              struct sgio_outcome *outcome)
 {
+	uint64_t blk_dev;
+
+	if (!sgio_check(dev_fd, cdb, len, data, reply, outcome, &blk_dev))
+		sgio_run(t, dev_fd, cdb, len, data, reply, outcome);
+}
+
+void
+sgio_run(struct sgio_thread *t, int dev_fd, const uint8_t cdb[PRH_CDB_SIZE],
+         uint16_t len, uint8_t *data, struct proto_reply *reply,
+         struct sgio_outcome *outcome)
+{
 	struct sg_pt_base *pt;
 	uint8_t opcode = cdb[0];
 	int res, resid;
-
-	memset(outcome, 0, sizeof(*outcome));
-	proto_reply_init(reply);
-#ifdef PRH_TEST_HOOKS
-	if (test_hook_answer(dev_fd, opcode, len, data, reply, outcome))
-		return;
-#endif
-	if (check_fd(dev_fd, opcode, reply, outcome))
-		return;
 
 	pt = thread_pt(t, dev_fd);
 	if (pt == NULL) {

@@ -42,6 +42,10 @@ static const struct {
 		"the pool grows for waiting requests (new threads, threads, queued)" },
 	[TRACE_WORKERS_STARTED] = { "prh_workers_started",
 		"the threads of one growth were created (count, time taken)" },
+	[TRACE_MPATH_PATHS] = { "prh_mpath_paths",
+		"a device-mapper device looked up (map, multipath or not, paths, usable)" },
+	[TRACE_MPATH_EVENT] = { "prh_mpath_event",
+		"a multipath step, retry, repair or fence (map, event, path, key, status)" },
 };
 
 bool trace_enabled[TRACE_EVENT_COUNT];

@@ -58,6 +58,7 @@
 #include "conn.h"
 #include "log.h"
 #include "proto.h"
+#include "mpath_exec.h"
 #include "sgio.h"
 #include "trace.h"
 #include "worker.h"
@@ -145,7 +146,7 @@ serve(struct workers *w, struct worker_slot *slot, struct conn *c)
 {
 	struct proto_reply reply;
 	struct sgio_outcome outcome;
-	uint64_t elapsed_us;
+	uint64_t elapsed_us, blk_dev;
 	unsigned in_flight, peak;
 
 	/* Commands in flight, and the peak: the test of parallelism reads
@@ -158,7 +159,12 @@ serve(struct workers *w, struct worker_slot *slot, struct conn *c)
 	TRACE(TRACE_REQUEST_RUNNING, "fd=%d in_flight=%u peak=%u", c->fd, in_flight,
 	      in_flight > peak ? in_flight : peak);
 	atomic_store(&slot->busy_since_ns, now_ns());
-	sgio_execute(&slot->io, c->dev_fd, c->cdb, c->len, c->data, &reply, &outcome);
+	/* A dm-multipath map's command goes to its paths; anything else,
+	 * and a map when multipath support is off, to the fd itself. */
+	if (!sgio_check(c->dev_fd, c->cdb, c->len, c->data, &reply, &outcome, &blk_dev) &&
+	    !(blk_dev != 0 && mpath_exec(&slot->io, c->dev_fd, blk_dev, c->cdb, c->len,
+	                                 c->data, &reply, &outcome)))
+		sgio_run(&slot->io, c->dev_fd, c->cdb, c->len, c->data, &reply, &outcome);
 	atomic_store(&slot->busy_since_ns, 0);
 	atomic_fetch_sub(&w->in_flight, 1);
 	/* QEMU's protocol: every request brings its own fd, closed after. */
