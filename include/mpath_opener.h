@@ -38,10 +38,11 @@ struct mpath_found {
 /*
  * Fork the opener (single-threaded start-up, after the privilege drop and
  * before the sandbox; the opener keeps the helper's uid and gid, drops
- * every capability and enters its own seccomp filter). Returns 0, or -1
- * after logging why.
+ * every capability and enters its own seccomp filter). detached: the
+ * helper runs with -d, so the opener points its standard fds at
+ * /dev/null, as the helper will. Returns 0, or -1 after logging why.
  */
-int mpath_opener_start(void);
+int mpath_opener_start(bool detached);
 
 /* Whether the opener runs (multipath support is on and it started). */
 bool mpath_opener_running(void);

@@ -120,7 +120,7 @@ main(int argc, char **argv)
 	/* Forked now: after the drop (it keeps our uid and gid), while we
 	 * have one thread and a small descriptor table, before the sandbox
 	 * (which forbids fork). */
-	if (opts.multipath && mpath_opener_start() < 0)
+	if (opts.multipath && mpath_opener_start(opts.daemonize) < 0)
 		goto finish;
 	/* The last moment with one thread (and after -d's fork, which
 	 * copies only the descriptors in use): see fdlimit.c. */

@@ -77,6 +77,12 @@ static pthread_mutex_t opener_lock = PTHREAD_MUTEX_INITIALIZER;
  * directory tree that stands in for a host with multipath maps. */
 static const char *sysfs_root = "/sys";
 static const char *dev_root = "/dev";
+/* Test builds with PRH_TEST_DEV_ROOT: a FIFO there stands for a path's
+ * node (the test build answers commands on FIFOs, see sgio.c). */
+static bool fifo_paths;
+#ifdef PRH_TEST_HOOKS
+static const char *test_create_path;    /* PRH_TEST_OPENER_CREATE */
+#endif
 
 bool
 mpath_parse_devnum(const char *text, uint64_t *dev)
@@ -166,6 +172,10 @@ open_path(const struct opener_path *p, bool want_write, int *fd_out)
 	}
 	if (fd < 0)
 		return errno;
+	if (fifo_paths && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+		*fd_out = fd;
+		return 0;
+	}
 	if (fstat(fd, &st) < 0 || !S_ISBLK(st.st_mode) || (uint64_t)st.st_rdev != p->dev) {
 		close(fd);
 		return ENODEV;
@@ -300,6 +310,11 @@ serve_requests(int sock)
 		memset(&rep, 0, sizeof(rep));
 		rep.version = OPENER_VERSION;
 		rep.seq = req.seq;
+#ifdef PRH_TEST_HOOKS
+		/* Tests of the filter: this must kill the opener. */
+		if (test_create_path != NULL)
+			close(open(test_create_path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
+#endif
 		if ((size_t)n != sizeof(req) || req.version != OPENER_VERSION ||
 		    (msg.msg_flags & MSG_CTRUNC))
 			rep.err = EINVAL;
@@ -334,9 +349,10 @@ serve_requests(int sock)
  * which start-up pointed at /dev/null or the terminal), lose every
  * capability, enter its filter, answer until the helper goes away. */
 static void
-opener_main(int sock)
+opener_main(int sock, bool detached)
 {
 	struct sigaction sa;
+	int null_fd;
 
 	/* The helper's stop signals are the helper's: a terminal's ^C or a
 	 * kill of the process group must not take the opener first. It ends
@@ -349,6 +365,19 @@ opener_main(int sock)
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0L, 0L, 0L);
 	if (getppid() == 1)
 		_exit(0);
+	/* A helper started with -d lets go of the terminal (or of whatever
+	 * waits for end of file on its output) once it is ready: so must we,
+	 * now, since it will not be able to tell us. */
+	if (detached) {
+		null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null_fd < 0)
+			_exit(1);
+		for (int fd = 0; fd <= 2; fd++)
+			if (null_fd != fd)
+				dup2(null_fd, fd);
+		if (null_fd > 2 && null_fd != sock)
+			close(null_fd);
+	}
 	if (sock != 3) {
 		if (dup2(sock, 3) < 0)
 			_exit(1);
@@ -370,7 +399,7 @@ opener_main(int sock)
 }
 
 int
-mpath_opener_start(void)
+mpath_opener_start(bool detached)
 {
 	int sv[2];
 	pid_t pid;
@@ -378,8 +407,11 @@ mpath_opener_start(void)
 #ifdef PRH_TEST_HOOKS
 	if (getenv("PRH_TEST_SYSFS_ROOT") != NULL)
 		sysfs_root = getenv("PRH_TEST_SYSFS_ROOT");
-	if (getenv("PRH_TEST_DEV_ROOT") != NULL)
+	test_create_path = getenv("PRH_TEST_OPENER_CREATE");
+	if (getenv("PRH_TEST_DEV_ROOT") != NULL) {
 		dev_root = getenv("PRH_TEST_DEV_ROOT");
+		fifo_paths = true;
+	}
 #endif
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		log_error("multipath: cannot create the opener's socket: %s", strerror(errno));
@@ -394,7 +426,7 @@ mpath_opener_start(void)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		opener_main(sv[1]);
+		opener_main(sv[1], detached);
 	}
 	close(sv[1]);
 	opener_fd = sv[0];
