@@ -146,6 +146,19 @@ log_paths(struct map_entry *e, const struct mpath_found *found)
 	log_info("multipath: map %u:%u: %u path%s: %s%s", major((dev_t)e->dev),
 	         minor((dev_t)e->dev), found->n_paths, found->n_paths == 1 ? "" : "s",
 	         line, found->truncated ? " (more paths not used)" : "");
+	/* A running path that cannot be opened is a set-up problem (-u
+	 * without a group that may open the node, a container's /dev without
+	 * it): say so without -v. */
+	for (unsigned i = 0; i < found->n_paths; i++) {
+		const struct mpath_found_path *p = &found->paths[i];
+
+		if (p->running && p->open_err != 0)
+			log_warn("multipath: map %u:%u: cannot open path %s (%u:%u): %s%s",
+			         major((dev_t)e->dev), minor((dev_t)e->dev), p->name,
+			         major((dev_t)p->dev), minor((dev_t)p->dev), strerror(p->open_err),
+			         p->open_err == EACCES ? " (the helper's group must be able to "
+			                                 "open it: -g disk)" : "");
+	}
 }
 
 /* One send, run on its own thread or the caller's. */

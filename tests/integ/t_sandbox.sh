@@ -34,7 +34,7 @@ check "a protocol violation is handled under the filter" alive "$H"
 stop "$H" TERM
 is "the stop works under the filter: exit 0" "$EXIT_STATUS" 0
 is "nothing logged but the violation" "$(cat "$T/s.err")" \
-	"qemu-pr-helper: client fd 8 (pid $(sed -n 's/.*(pid \([0-9]*\)).*/\1/p' "$T/s.err")): request without a file descriptor; closing the connection"
+	"qemu-pr-helper: client fd $(sed -n 's/.*client fd \([0-9]*\) .*/\1/p' "$T/s.err") (pid $(sed -n 's/.*(pid \([0-9]*\)).*/\1/p' "$T/s.err")): request without a file descriptor; closing the connection"
 
 # Worker threads started after the filter: requests stuck on a device that
 # does not answer (until the test releases it) need more workers, and
