@@ -279,6 +279,8 @@ attach_memory(struct mpath_plan *plan)
 		for (unsigned s = 0; s < MPATH_MAX_PATHS && slot == NULL; s++)
 			if (!dev_in_paths(plan, mem->path[s].dev))
 				slot = &mem->path[s];
+		if (slot == NULL)       /* not reached; keeps every path a slot */
+			slot = &mem->path[0];
 		if (!slot->used || slot->dev != plan->paths[i].dev) {
 			slot->used = true;
 			slot->dev = plan->paths[i].dev;
