@@ -279,10 +279,8 @@ attach_memory(struct mpath_plan *plan)
 		for (unsigned s = 0; s < MPATH_MAX_PATHS && slot == NULL; s++)
 			if (!dev_in_paths(plan, mem->path[s].dev))
 				slot = &mem->path[s];
-		/* Unreachable (n_paths <= MPATH_MAX_PATHS distinct devs), but
-		 * the compiler cannot know it. */
-		if (slot == NULL)
-			slot = &mem->path[i % MPATH_MAX_PATHS];
+		if (slot == NULL)       /* not reached; keeps every path a slot */
+			slot = &mem->path[0];
 		if (!slot->used || slot->dev != plan->paths[i].dev) {
 			slot->used = true;
 			slot->dev = plan->paths[i].dev;
