@@ -75,7 +75,7 @@ trap 'exit 1' INT TERM
 
 [ "$(id -u)" -eq 0 ] || bail "the VM suite needs root (9p export of /, SG_IO in the guest); uid is $(id -u)"
 for tool in qemu-system-x86_64 /usr/bin/qemu-pr-helper /bin/busybox cpio gzip xz lz4 \
-	modprobe depmod dpkg-deb apt-get sg_persist timeout libvirtd virsh unshare; do
+	modprobe depmod dpkg-deb apt-get sg_persist timeout libvirtd virsh unshare dmsetup; do
 	command -v "$tool" >/dev/null 2>&1 ||
 		bail "missing $tool (scripts/setup.sh check installs the VM packages)"
 done
@@ -112,7 +112,7 @@ else
 fi
 # shellcheck disable=SC2086 # l2_extra is empty or one SRC:DST word
 if sh "$here/mkinitrd.sh" "$VM/l1.cpio.gz" "$here/init.sh" "$KTREE" "$rel" \
-	"virtio_pci 9pnet_virtio 9p configfs target_core_mod tcm_loop sd_mod sg scsi_debug" "" \
+	"virtio_pci 9pnet_virtio 9p configfs target_core_mod tcm_loop sd_mod sg scsi_debug dm_multipath dm_round_robin" "" \
 	>"$VM/mkinitrd.log" 2>&1 &&
 	sh "$here/mkinitrd.sh" "$RUN/l2.cpio.gz" "$here/init.sh" "$CTREE" "$crel" \
 	"virtio_pci virtio_scsi sd_mod sg" "$l2_bins" \
