@@ -163,7 +163,7 @@ while IFS= read -r line; do
 	"ok - "*) ok "${line#ok - }" ;;
 	"not ok - "*) not_ok "${line#not ok - }" ;;
 	"# stage "*" begin") ;;
-	"# stage "*" end "*)
+	"# stage "*" end status "*)
 		# shellcheck disable=SC2086 # split "# stage NAME end status S seconds T"
 		set -- $line
 		diag "stage $3: $8 s (exit status $6)"
