@@ -43,7 +43,7 @@ ACCEL=${PRH_VM_ACCEL:-tcg}
 # wait for each other, and process creation gets 2-10x slower as soon as
 # anything else runs on the host (measured: 35 ms vs 70-500 ms per exec).
 SMP=${PRH_VM_SMP:-1}
-ALL_STAGES="lio actions differential isolation qemu guest libvirt"
+ALL_STAGES="lio actions differential isolation qemu guest libvirt multipath"
 STAGES=${PRH_VM_STAGES:-}
 
 n=0
