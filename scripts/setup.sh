@@ -23,7 +23,7 @@ build_pkgs="gcc make binutils musl-tools linux-libc-dev dpkg-dev patch xz-utils 
 check_pkgs="$build_pkgs coreutils procps util-linux iproute2 strace qemu-system-common
 	libcap-dev libsgutils2-dev valgrind clang libclang-rt-14-dev man-db groff-base
 	systemd shellcheck"
-vm_pkgs="qemu-system-x86 busybox-static cpio sg3-utils kmod
+vm_pkgs="qemu-system-x86 busybox-static cpio sg3-utils kmod dmsetup
 	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients lz4"
 
 case $what in

@@ -43,7 +43,7 @@ ACCEL=${PRH_VM_ACCEL:-tcg}
 # wait for each other, and process creation gets 2-10x slower as soon as
 # anything else runs on the host (measured: 35 ms vs 70-500 ms per exec).
 SMP=${PRH_VM_SMP:-1}
-ALL_STAGES="lio actions differential isolation qemu guest libvirt"
+ALL_STAGES="lio actions differential isolation qemu guest libvirt multipath"
 STAGES=${PRH_VM_STAGES:-}
 
 n=0
@@ -75,7 +75,7 @@ trap 'exit 1' INT TERM
 
 [ "$(id -u)" -eq 0 ] || bail "the VM suite needs root (9p export of /, SG_IO in the guest); uid is $(id -u)"
 for tool in qemu-system-x86_64 /usr/bin/qemu-pr-helper /bin/busybox cpio gzip xz lz4 \
-	modprobe depmod dpkg-deb apt-get sg_persist timeout libvirtd virsh unshare; do
+	modprobe depmod dpkg-deb apt-get sg_persist timeout libvirtd virsh unshare dmsetup; do
 	command -v "$tool" >/dev/null 2>&1 ||
 		bail "missing $tool (scripts/setup.sh check installs the VM packages)"
 done
@@ -112,7 +112,7 @@ else
 fi
 # shellcheck disable=SC2086 # l2_extra is empty or one SRC:DST word
 if sh "$here/mkinitrd.sh" "$VM/l1.cpio.gz" "$here/init.sh" "$KTREE" "$rel" \
-	"virtio_pci 9pnet_virtio 9p configfs target_core_mod tcm_loop sd_mod sg scsi_debug" "" \
+	"virtio_pci 9pnet_virtio 9p configfs target_core_mod tcm_loop sd_mod sg scsi_debug dm_multipath dm_round_robin" "" \
 	>"$VM/mkinitrd.log" 2>&1 &&
 	sh "$here/mkinitrd.sh" "$RUN/l2.cpio.gz" "$here/init.sh" "$CTREE" "$crel" \
 	"virtio_pci virtio_scsi sd_mod sg" "$l2_bins" \
@@ -163,7 +163,7 @@ while IFS= read -r line; do
 	"ok - "*) ok "${line#ok - }" ;;
 	"not ok - "*) not_ok "${line#not ok - }" ;;
 	"# stage "*" begin") ;;
-	"# stage "*" end "*)
+	"# stage "*" end status "*)
 		# shellcheck disable=SC2086 # split "# stage NAME end status S seconds T"
 		set -- $line
 		diag "stage $3: $8 s (exit status $6)"

@@ -356,9 +356,60 @@ qemu_quit() {
 
 # ---- the nested guest's agent (l2-agent.sh) -------------------------------
 #
-# A stage that boots the nested guest opens the agent's serial port as fd 5
-# (its output) and fd 6 (its input), and sets AGENT_PID to a process that
-# lives as long as that guest's QEMU.
+# A stage that boots the nested guest (l2_start) opens the agent's serial
+# port as fd 5 (its output) and fd 6 (its input), and sets AGENT_PID to a
+# process that lives as long as that guest's QEMU.
+
+# l2_start NAME HELPER-SOCK DISK: boot the nested guest (t_guest.sh says how
+# its boot is made cheap) with DISK, a block node of this guest, as its
+# scsi-block disk /dev/sda, whose PR commands go to pr-manager-helper "pr0"
+# on HELPER-SOCK. Its console goes to $LOGS/NAME-console.log, its QEMU's
+# stderr to $LOGS/NAME-qemu.log. Sets L2_PID (timeout's pid, which lives as
+# long as QEMU), L2_QPID (QEMU's), BOOT_LIMIT; returns 1 if the agent does
+# not answer within BOOT_LIMIT (800 s scaled to the machine's speed).
+l2_start() {
+	local name=$1 sock=$2 disk=$3 ctl=/tmp/$1ctl tsc_khz lpj append
+	L2_NAME=$name
+	if [ -z "${L2_VMLINUX:-}" ]; then
+		# shellcheck source=/dev/null
+		. "$RUN/vm.env"
+	fi
+	# The outer guest's calibration, so the nested kernel skips its own.
+	tsc_khz=$(dmesg | sed -n 's/.*tsc: Refined TSC clocksource calibration: \([0-9]*\)\.\([0-9]\{3\}\) MHz.*/\1\2/p' | tail -n 1)
+	[ -n "$tsc_khz" ] ||
+		tsc_khz=$(dmesg | sed -n 's/.*tsc: Detected \([0-9]*\)\.\([0-9]\{3\}\) MHz processor.*/\1\2/p' | tail -n 1)
+	lpj=$(dmesg | sed -n 's/.*(lpj=\([0-9]*\)).*/\1/p' | head -n 1)
+	append="console=ttyS0 quiet panic=-1 PRH_MODE=l2 acpi=off pci=nomsi mitigations=off"
+	append="$append lsm=capability audit=0 cryptomgr.notests nowatchdog nosoftlockup"
+	append="$append tsc=reliable no_timer_check scsi_mod.scan=manual"
+	append="$append${tsc_khz:+ tsc_early_khz=$tsc_khz}${lpj:+ lpj=$lpj}"
+	# The images from tmpfs: QEMU reads 50 MB of vmlinux, slowly over 9p.
+	[ -f /tmp/l2-vmlinux ] || cp "$L2_VMLINUX" /tmp/l2-vmlinux
+	[ -f /tmp/l2.cpio.gz ] || cp "$L2_INITRD" /tmp/l2.cpio.gz
+	BOOT_LIMIT=$(scaled 800)
+	diag "nested guest: boot bound ${BOOT_LIMIT} s (800 s at this machine's speed factor ${PRH_SCALE_PCT:-100}%)"
+
+	# -M pc (microvm hangs nested: no usable clock source for calibration),
+	# 1 vCPU, 256 MiB; ttyS0 is its console, ttyS1 the agent's.
+	rm -f "$ctl.in" "$ctl.out"
+	mkfifo "$ctl.in" "$ctl.out"
+	timeout -k 5 "$((BOOT_LIMIT + $(scaled 300)))" qemu-system-x86_64 -M pc -accel tcg -cpu max \
+		-smp 1 -m 256 -nodefaults -display none -no-reboot \
+		-serial "file:$LOGS/$name-console.log" -serial "pipe:$ctl" \
+		-kernel /tmp/l2-vmlinux -initrd /tmp/l2.cpio.gz -append "$append" \
+		-object "pr-manager-helper,id=pr0,path=$sock" \
+		-blockdev "node-name=disk0,driver=host_device,filename=$disk,pr-manager=pr0" \
+		-device virtio-scsi-pci,id=scsi0 -device scsi-block,drive=disk0,bus=scsi0.0 \
+		</dev/null >"$LOGS/$name-qemu.log" 2>&1 &
+	L2_PID=$!
+	STARTED="$STARTED $L2_PID"
+	# Read-write opens of the FIFOs never block, whatever QEMU is doing.
+	exec 5<>"$ctl.out" 6<>"$ctl.in"
+	AGENT_PID=$L2_PID
+	l2_read_until "@@ready" "$BOOT_LIMIT" || return 1
+	# The QEMU process is timeout's child.
+	L2_QPID=$(pgrep -P "$L2_PID" qemu-system-x86 | head -n 1)
+}
 
 # l2_read_until PREFIX SECONDS: read agent lines into L2_OUT until one
 # starts with PREFIX (left in L2_LAST); 1 on timeout or QEMU's exit.
@@ -415,10 +466,11 @@ tail_of() {
 # answers, the guest kernel's last messages (console output is too slow
 # nested to print them all the time).
 l2_diagnose() {
-	diag "nested QEMU's stderr ($LOGS/l2-qemu.log):"
-	diag "$(tail_of "$LOGS/l2-qemu.log" 10)"
-	diag "nested guest's console ($LOGS/l2-console.log):"
-	diag "$(tail_of "$LOGS/l2-console.log" 20)"
+	local n=${L2_NAME:-l2}
+	diag "nested QEMU's stderr ($LOGS/$n-qemu.log):"
+	diag "$(tail_of "$LOGS/$n-qemu.log" 10)"
+	diag "nested guest's console ($LOGS/$n-console.log):"
+	diag "$(tail_of "$LOGS/$n-console.log" 20)"
 	if alive "$AGENT_PID"; then
 		printf 'dmesg | tail -n 40\n' >&6
 		if l2_read_until "@@rc " "$(scaled 120)"; then

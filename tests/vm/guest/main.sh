@@ -22,7 +22,7 @@ mkdir -p "$RUN/logs"
 # on (where each limit is at least 5 times what the stage takes with both
 # CPUs of the host busy). "lio" creates the LUNs the others use. "bench" is
 # not a test: it runs only when selected (make bench).
-LIMITS="lio:240 actions:240 differential:600 isolation:180 qemu:300 guest:1500 libvirt:300 bench:600"
+LIMITS="lio:240 actions:240 differential:600 isolation:180 qemu:300 guest:1500 libvirt:300 multipath:1500 bench:600"
 # The host may select stages (PRH_VM_STAGES, for development); lio always
 # runs first.
 STAGES=""

@@ -29,7 +29,6 @@
 . "$RUN/vm.env"
 
 S=$SOCKS/l2.sock
-CTL=/tmp/l2ctl
 KEY=abc1
 T1=$LOGS/l2-helper1.trace
 T2=$LOGS/l2-helper2.trace
@@ -37,50 +36,16 @@ start_helper H l2-helper1 "$OURS" "$S" -v -T "prh_*,file=$T1" ||
 	{ not_ok "our helper starts"; finish; }
 
 # ---- the nested guest ---------------------------------------------------
-# The outer guest's calibration, so the nested kernel skips its own.
-tsc_khz=$(dmesg | sed -n 's/.*tsc: Refined TSC clocksource calibration: \([0-9]*\)\.\([0-9]\{3\}\) MHz.*/\1\2/p' | tail -n 1)
-[ -n "$tsc_khz" ] ||
-	tsc_khz=$(dmesg | sed -n 's/.*tsc: Detected \([0-9]*\)\.\([0-9]\{3\}\) MHz processor.*/\1\2/p' | tail -n 1)
-lpj=$(dmesg | sed -n 's/.*(lpj=\([0-9]*\)).*/\1/p' | head -n 1)
-append="console=ttyS0 quiet panic=-1 PRH_MODE=l2 acpi=off pci=nomsi mitigations=off"
-append="$append lsm=capability audit=0 cryptomgr.notests nowatchdog nosoftlockup"
-append="$append tsc=reliable no_timer_check scsi_mod.scan=manual"
-append="$append${tsc_khz:+ tsc_early_khz=$tsc_khz}${lpj:+ lpj=$lpj}"
-# The images from tmpfs: QEMU reads 50 MB of vmlinux, slowly over 9p.
-cp "$L2_VMLINUX" /tmp/l2-vmlinux
-cp "$L2_INITRD" /tmp/l2.cpio.gz
-BOOT_LIMIT=$(scaled 800)
-diag "nested guest: boot bound ${BOOT_LIMIT} s (800 s at this machine's speed factor ${PRH_SCALE_PCT}%)"
-
-# -M pc (microvm hangs nested: no usable clock source for calibration), 1
-# vCPU, 256 MiB; ttyS0 is its console, ttyS1 the agent's.
-rm -f "$CTL.in" "$CTL.out"
-mkfifo "$CTL.in" "$CTL.out"
 t_boot=$(now_ms)
-timeout -k 5 "$((BOOT_LIMIT + $(scaled 300)))" qemu-system-x86_64 -M pc -accel tcg -cpu max \
-	-smp 1 -m 256 -nodefaults -display none -no-reboot \
-	-serial "file:$LOGS/l2-console.log" -serial "pipe:$CTL" \
-	-kernel /tmp/l2-vmlinux -initrd /tmp/l2.cpio.gz -append "$append" \
-	-object "pr-manager-helper,id=pr0,path=$S" \
-	-blockdev "node-name=disk0,driver=host_device,filename=$L2_P1_BLK,pr-manager=pr0" \
-	-device virtio-scsi-pci,id=scsi0 -device scsi-block,drive=disk0,bus=scsi0.0 \
-	</dev/null >"$LOGS/l2-qemu.log" 2>&1 &
-QT=$!
-STARTED="$STARTED $QT"
-# Read-write opens of the FIFOs never block, whatever QEMU is doing.
-exec 5<>"$CTL.out" 6<>"$CTL.in"
-
-AGENT_PID=$QT
-
-if ! l2_read_until "@@ready" "$BOOT_LIMIT"; then
+if ! l2_start l2 "$S" "$L2_P1_BLK"; then
 	not_ok "the nested guest boots and its agent answers (bound ${BOOT_LIMIT} s)"
 	l2_diagnose
 	finish
 fi
 ok "the nested guest boots and its agent answers"
 diag "nested guest: QEMU start to agent ready in $(($(now_ms) - t_boot)) ms"
-# The QEMU process is timeout's child.
-QPID=$(pgrep -P "$QT" qemu-system-x86 | head -n 1)
+QT=$L2_PID
+QPID=$L2_QPID
 
 # path2's view of the LUN, outside the nested guest: directly, and through
 # the helper with our client.
