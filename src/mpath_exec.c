@@ -270,7 +270,8 @@ run_plan(struct sgio_thread *t, struct map_entry *e, const struct mpath_found *f
 	struct send_job jobs[MPATH_MAX_SENDS];
 	struct mpath_path paths[MPATH_MAX_PATHS];
 	struct mpath_request req;
-	struct sgio_outcome by_path[MPATH_MAX_PATHS];
+	struct sgio_outcome by_path[MPATH_MAX_PATHS];   /* each path's latest send */
+	unsigned by_path_id[MPATH_MAX_PATHS];
 	const struct mpath_answer *answer;
 	uint8_t *bufs = malloc((size_t)MPATH_MAX_SENDS * PRH_MAX_DATA);
 	unsigned n;
@@ -283,6 +284,7 @@ run_plan(struct sgio_thread *t, struct map_entry *e, const struct mpath_found *f
 		return;
 	}
 	memset(by_path, 0, sizeof(by_path));
+	memset(by_path_id, 0xff, sizeof(by_path_id));
 	for (unsigned i = 0; i < found->n_paths; i++) {
 		paths[i].dev = found->paths[i].dev;
 		paths[i].usable = found->paths[i].fd >= 0;
@@ -306,15 +308,19 @@ run_plan(struct sgio_thread *t, struct map_entry *e, const struct mpath_found *f
 			memcpy(r.sense, jobs[i].reply.sense, PRH_SENSE_SIZE);
 			r.data = jobs[i].buf;
 			r.data_len = jobs[i].reply.size;
-			if (sends[i].path < MPATH_MAX_PATHS)
+			if (sends[i].path < MPATH_MAX_PATHS) {
 				by_path[sends[i].path] = jobs[i].outcome;
+				by_path_id[sends[i].path] = sends[i].id;
+			}
 			mpath_plan_result(plan, i, &r);
 		}
 	}
 	answer = mpath_plan_answer(plan);
 	*reply = answer->reply;
+	/* For the trace: the errno and host status behind the answer, when
+	 * the answering send was that path's last. */
 	if (answer->source == MPATH_ANSWER_PATH && answer->path >= 0 &&
-	    answer->path < MPATH_MAX_PATHS)
+	    answer->path < MPATH_MAX_PATHS && by_path_id[answer->path] == answer->send_id)
 		*outcome = by_path[answer->path];
 	outcome->called_ioctl = answer->source == MPATH_ANSWER_PATH;
 	if (cdb[0] == PRH_OP_PR_IN) {
