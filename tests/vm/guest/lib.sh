@@ -481,3 +481,105 @@ l2_diagnose() {
 		fi
 	fi
 }
+
+# ---- libvirt's managed mode (t_libvirt.sh says why it is set up so) ----------
+
+# libvirt_start W NAME: libvirtd with our helper as its pr_helper, for a
+# stage already in a private mount namespace (unshare -m): tmpfs over
+# /etc/libvirt (a copy of the host's), /var/lib, /var/log and /var/cache,
+# the libvirt-qemu user, qemu.conf; W is a scratch directory, the daemon's
+# log goes to $LOGS/NAME.log. The helper libvirt starts is our binary
+# through a wrapper that adds a trace ($W/helper.trace) and records its
+# arguments ($W/helper.args); it execs, so the process libvirt starts and
+# tracks is the helper itself. Sets LVD (libvirtd's pid) and QEMU_UID;
+# waits (bounded) for libvirtd's socket.
+libvirt_start() {
+	local w=$1 name=$2 d tries
+	mkdir -p "$w"
+	cp -a /etc/libvirt "$w/etc-libvirt"
+	for d in /etc/libvirt /var/lib /var/log /var/cache; do
+		mount -t tmpfs tmpfs "$d"
+	done
+	cp -a "$w/etc-libvirt/." /etc/libvirt/
+	if ! getent passwd libvirt-qemu >/dev/null; then
+		mkdir -p /var/lib/libvirt
+		cp /etc/passwd /etc/group /var/lib/libvirt/
+		echo "libvirt-qemu:x:64055:64055:libvirt qemu:/var/lib/libvirt:/usr/sbin/nologin" \
+			>>/var/lib/libvirt/passwd
+		echo "libvirt-qemu:x:64055:" >>/var/lib/libvirt/group
+		mount --bind /var/lib/libvirt/passwd /etc/passwd
+		mount --bind /var/lib/libvirt/group /etc/group
+	fi
+	QEMU_UID=$(id -u libvirt-qemu)
+	cat >"$w/prh-wrap" <<EOW
+#!/bin/sh
+echo "\$*" >>$w/helper.args
+exec $OURS -v -T 'prh_*,file=$w/helper.trace' "\$@"
+EOW
+	chmod 0755 "$w/prh-wrap"
+	cat >/etc/libvirt/qemu.conf <<EOC
+pr_helper = "$w/prh-wrap"
+stdio_handler = "file"
+cgroup_controllers = [ ]
+security_driver = "none"
+namespaces = [ ]
+EOC
+	libvirtd >"$LOGS/$name.log" 2>&1 &
+	LVD=$!
+	STARTED="$STARTED $LVD"
+	tries=$(scaled 600)
+	while [ ! -S /run/libvirt/libvirt-sock ] && [ "$tries" -gt 0 ]; do
+		sleep 0.1
+		tries=$((tries - 1))
+	done
+}
+
+# libvirt_domain_xml FILE NAME DISK: a domain without a guest OS (it is
+# created paused) whose disk at virtio-scsi target 1 is the block node DISK
+# as <disk device='lun'> with managed reservations, and whose QEMU opens a
+# qtest socket, $(dirname FILE)/qt/qtest.sock (set as QT), for prh-client
+# --qtest (gpr).
+libvirt_domain_xml() {
+	local qtd
+	qtd=$(dirname "$1")/qt
+	# Where libvirt-qemu can create it.
+	mkdir -p "$qtd"
+	chmod 0777 "$qtd"
+	QT=$qtd/qtest.sock
+	cat >"$1" <<EOD
+<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+  <name>$2</name>
+  <memory unit='MiB'>128</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+  </os>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>destroy</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <controller type='scsi' index='0' model='virtio-scsi'/>
+    <disk type='block' device='lun'>
+      <driver name='qemu' type='raw'/>
+      <source dev='$3'>
+        <reservations managed='yes'/>
+      </source>
+      <target dev='sda' bus='scsi'/>
+      <address type='drive' controller='0' bus='0' target='1' unit='0'/>
+    </disk>
+    <memballoon model='none'/>
+  </devices>
+  <qemu:commandline>
+    <qemu:arg value='-qtest'/>
+    <qemu:arg value='unix:$QT,server=on,wait=off'/>
+    <qemu:arg value='-qtest-log'/>
+    <qemu:arg value='none'/>
+  </qemu:commandline>
+</domain>
+EOD
+}
+
+virsh_() { virsh -q -c qemu:///system "$@"; }
+# monitor JSON: a QMP command to domain $DOM's QEMU, through virsh.
+monitor() { virsh_ qemu-monitor-command "$DOM" "$1" 2>&1; }

@@ -41,89 +41,9 @@ fi
 W=/tmp/lv
 KEY=1ab5
 DOM=prh-lv
-mkdir -p "$W"
-cp -a /etc/libvirt "$W/etc-libvirt"
-for d in /etc/libvirt /var/lib /var/log /var/cache; do
-	mount -t tmpfs tmpfs "$d"
-done
-cp -a "$W/etc-libvirt/." /etc/libvirt/
-if ! getent passwd libvirt-qemu >/dev/null; then
-	mkdir -p /var/lib/libvirt
-	cp /etc/passwd /etc/group /var/lib/libvirt/
-	echo "libvirt-qemu:x:64055:64055:libvirt qemu:/var/lib/libvirt:/usr/sbin/nologin" \
-		>>/var/lib/libvirt/passwd
-	echo "libvirt-qemu:x:64055:" >>/var/lib/libvirt/group
-	mount --bind /var/lib/libvirt/passwd /etc/passwd
-	mount --bind /var/lib/libvirt/group /etc/group
-fi
-QEMU_UID=$(id -u libvirt-qemu)
-
-# pr_helper: our binary, through a wrapper that adds a trace (it execs, so
-# the process libvirt starts and tracks is the helper itself).
-cat >"$W/prh-wrap" <<EOW
-#!/bin/sh
-echo "\$*" >>$W/helper.args
-exec $OURS -v -T 'prh_*,file=$W/helper.trace' "\$@"
-EOW
-chmod 0755 "$W/prh-wrap"
-cat >/etc/libvirt/qemu.conf <<EOC
-pr_helper = "$W/prh-wrap"
-stdio_handler = "file"
-cgroup_controllers = [ ]
-security_driver = "none"
-namespaces = [ ]
-EOC
-
-libvirtd >"$LOGS/libvirtd.log" 2>&1 &
-LVD=$!
-STARTED="$STARTED $LVD"
-tries=$(scaled 600)
-while [ ! -S /run/libvirt/libvirt-sock ] && [ "$tries" -gt 0 ]; do
-	sleep 0.1
-	tries=$((tries - 1))
-done
+libvirt_start "$W" libvirt
 check "libvirtd runs and listens" test -S /run/libvirt/libvirt-sock || finish
-
-# QEMU's qtest socket, where libvirt-qemu can create it.
-QTD=$W/qt
-mkdir -p "$QTD"
-chmod 0777 "$QTD"
-QT=$QTD/qtest.sock
-cat >"$W/dom.xml" <<EOD
-<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
-  <name>$DOM</name>
-  <memory unit='MiB'>128</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-  </os>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>destroy</on_reboot>
-  <on_crash>destroy</on_crash>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <controller type='scsi' index='0' model='virtio-scsi'/>
-    <disk type='block' device='lun'>
-      <driver name='qemu' type='raw'/>
-      <source dev='$LV_P1_BLK'>
-        <reservations managed='yes'/>
-      </source>
-      <target dev='sda' bus='scsi'/>
-      <address type='drive' controller='0' bus='0' target='1' unit='0'/>
-    </disk>
-    <memballoon model='none'/>
-  </devices>
-  <qemu:commandline>
-    <qemu:arg value='-qtest'/>
-    <qemu:arg value='unix:$QT,server=on,wait=off'/>
-    <qemu:arg value='-qtest-log'/>
-    <qemu:arg value='none'/>
-  </qemu:commandline>
-</domain>
-EOD
-
-virsh_() { virsh -q -c qemu:///system "$@"; }
-monitor() { virsh_ qemu-monitor-command "$DOM" "$1" 2>&1; }
+libvirt_domain_xml "$W/dom.xml" "$DOM" "$LV_P1_BLK"
 
 t0=$(now_ms)
 if virsh_ create --paused "$W/dom.xml" >"$W/create.out" 2>&1; then

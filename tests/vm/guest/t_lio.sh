@@ -14,6 +14,7 @@
 #   L2     the nested guest's disk (t_guest.sh)
 #   LV     the disk of the libvirt domain (t_libvirt.sh)
 # plus the scsi_debug disk loaded by /init (SD_BLK, SD_SG), the slow device.
+# (Stage multipath makes its own LUN, MP, with a third nexus.)
 # Writes their device variables to $RUN/lio.env.
 
 . "$PRH_RUN/guest/lib.sh"

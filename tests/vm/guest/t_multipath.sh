@@ -32,6 +32,11 @@
 
 . "$PRH_RUN/guest/lib.sh"
 
+# A private mount namespace, for libvirt's part at the end (libvirt_start).
+if [ -z "${PRH_MP_NS:-}" ]; then
+	PRH_MP_NS=1 exec unshare -m --propagation private bash "$0" "$@"
+fi
+
 S=$SOCKS/mp.sock
 MAP=prmp
 M=/dev/mapper/$MAP
@@ -503,11 +508,67 @@ else
 	l2_diagnose
 fi
 
-# ---- the end ----------------------------------------------------------------------
+# ---- libvirt's managed mode, the map as the domain's disk ----------------------------
+# libvirt starts its own helper (ours, t_libvirt.sh), QEMU runs as
+# libvirt-qemu. What this guest cannot show: libvirt here gives QEMU no
+# private mount namespace (namespaces = [ ], see t_libvirt.sh), so that
+# the path nodes are visible to a helper inside QEMU's namespace is not
+# tested.
+section "libvirt's managed mode with the map as the domain's disk"
 if [ -n "$H" ]; then
 	stop_helper "$H"
-	is "the last helper exits 0 on SIGTERM" "$EXIT_STATUS" 0
+	is "our last helper exits 0 on SIGTERM" "$EXIT_STATUS" 0
+	H=""
 fi
+W=/tmp/mplv
+DOM=prh-mp
+libvirt_start "$W" mp-libvirtd
+if check "libvirtd runs and listens" test -S /run/libvirt/libvirt-sock; then
+	libvirt_domain_xml "$W/dom.xml" "$DOM" "$M"
+	if virsh_ create --paused "$W/dom.xml" >"$W/create.out" 2>&1; then
+		ok "virsh create --paused: a domain with $M as <disk device='lun'>, managed reservations"
+	else
+		not_ok "virsh create --paused: a domain with $M as <disk device='lun'>, managed reservations"
+		diag "$(cat "$W/create.out")"
+		diag "$(tail -n 20 "$LOGS/mp-libvirtd.log")"
+	fi
+	cp "/var/log/libvirt/qemu/$DOM.log" "$LOGS/mp-libvirt-qemu.log" 2>/dev/null
+	QPID=$(cat "/run/libvirt/qemu/$DOM.pid" 2>/dev/null)
+	HPID=$(cat /run/libvirt/qemu/*"$DOM"-pr-helper0.pid 2>/dev/null)
+	is "  libvirt started our helper for it" "$(readlink "/proc/$HPID/exe" 2>/dev/null)" "$(readlink -f "$OURS")"
+	is "  QEMU runs as libvirt-qemu" "$(stat -c %u "/proc/$QPID" 2>/dev/null)" "$QEMU_UID"
+	if "$CLIENT" --qtest "$QT" -t 60000 init >"$W/init.out" 2>&1; then
+		contains "  the guest driver finds the disk, with QEMU's power-on unit attention" \
+			"$(cat "$W/init.out")" "target 1: response OK status 0x02 sense 6/29/00"
+	else
+		not_ok "the guest driver sets up libvirt's virtio-scsi controller (qtest)"
+		diag "$(cat "$W/init.out")"
+	fi
+	gpr 1 -S $KE register
+	expect "domain: REGISTER $KE: GOOD" 0x00
+	state "  registered on both paths" "b1=$KE b2=$KE"
+	topup $KE
+	gpr 1 -K $KE -T 5 reserve
+	expect "domain: RESERVE Write Exclusive, Registrants Only: GOOD" 0x00
+	is "  the other host sees it" "$(resv3)" "key=$KE $WE_RO"
+	gpr 1 -K $KE -T 5 release
+	expect "domain: RELEASE: GOOD" 0x00
+	is "  the other host sees no reservation" "$(resv3)" none
+	gpr 1 -K $KE -S 0 register
+	expect "domain: unregister: GOOD" 0x00
+	state "  no registration left on either path" ""
+	check "the helper's trace shows QEMU (pid $QPID, uid $QEMU_UID) connecting" \
+		grep -q "prh_conn_accept fd=[0-9]* pid=$QPID uid=$QEMU_UID " "$W/helper.trace"
+	cp "$W/helper.trace" "$LOGS/mp-libvirt-helper.trace" 2>/dev/null
+	virsh_ destroy "$DOM" >"$W/destroy.out" 2>&1
+	check "virsh destroy ends the domain" gone "$QPID" 60
+	check "libvirt stopped the helper with the domain" gone "$HPID" 60
+fi
+kill -TERM "$LVD"
+wait_exit "$LVD" 60
+is "libvirtd stops on SIGTERM" "$EXIT_STATUS" 0
+
+# ---- the end ----------------------------------------------------------------------
 section "clean-up"
 check "the map is removed (nothing holds it)" mp_remove "$MAP"
 finish
