@@ -125,6 +125,83 @@ mpath_uuid_is_multipath(const char *uuid)
 	return strncmp(uuid, "mpath-", 6) == 0;
 }
 
+/* ---- one message with descriptors, both ways ---------------------------- */
+
+/* Send len bytes at buf with n_fds descriptors attached (0 to
+ * MPATH_OPENER_MAX_PATHS). Returns 0 or a negative errno. */
+static int
+send_with_fds(int sock, const void *buf, size_t len, const int *fds, unsigned n_fds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * MPATH_OPENER_MAX_PATHS)];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (n_fds > MPATH_OPENER_MAX_PATHS)
+		return -EINVAL;
+	if (n_fds > 0) {
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
+		ctl.align.cmsg_level = SOL_SOCKET;
+		ctl.align.cmsg_type = SCM_RIGHTS;
+		ctl.align.cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+		memcpy(CMSG_DATA(&ctl.align), fds, sizeof(int) * n_fds);
+	}
+	while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * Receive one message into buf, with at most max_fds descriptors (at most
+ * MPATH_OPENER_MAX_PATHS) into fds and their number in *n_fds; the kernel
+ * drops any beyond room and *truncated says so. Returns recvmsg's result.
+ */
+static ssize_t
+recv_with_fds(int sock, void *buf, size_t len, int *fds, unsigned max_fds,
+              unsigned *n_fds, bool *truncated, int flags)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * MPATH_OPENER_MAX_PATHS)];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl.buf, .msg_controllen = CMSG_SPACE(sizeof(int) * max_fds),
+	};
+	ssize_t n;
+
+	*n_fds = 0;
+	*truncated = false;
+	n = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return n;
+	*truncated = (msg.msg_flags & MSG_CTRUNC) != 0;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm)) {
+		unsigned k;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (unsigned)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (unsigned i = 0; i < k; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (*n_fds < max_fds)
+				fds[(*n_fds)++] = fd;
+			else
+				close(fd);
+		}
+	}
+	return n;
+}
+
 /* ---- the opener process ------------------------------------------------- */
 
 /* A small sysfs attribute, without its trailing newline. */
@@ -276,25 +353,12 @@ serve_requests(int sock)
 	for (;;) {
 		struct opener_request req;
 		struct opener_reply rep;
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} in_ctl;
-		union {
-			char buf[CMSG_SPACE(sizeof(int) * MPATH_OPENER_MAX_PATHS)];
-			struct cmsghdr align;
-		} out_ctl;
-		struct iovec iov = { .iov_base = &req, .iov_len = sizeof(req) };
-		struct msghdr msg = {
-			.msg_iov = &iov, .msg_iovlen = 1,
-			.msg_control = in_ctl.buf, .msg_controllen = sizeof(in_ctl.buf),
-		};
-		struct cmsghdr *cm;
 		int map_fd = -1, fds[MPATH_OPENER_MAX_PATHS];
-		unsigned n_fds = 0;
+		unsigned n_in = 0, n_fds = 0;
+		bool truncated;
 		ssize_t n;
 
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+		n = recv_with_fds(sock, &req, sizeof(req), &map_fd, 1, &n_in, &truncated, 0);
 		if (n == 0)
 			return;         /* the helper is gone */
 		if (n < 0) {
@@ -302,11 +366,8 @@ serve_requests(int sock)
 				continue;
 			return;
 		}
-		for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm)) {
-			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-			    cm->cmsg_len == CMSG_LEN(sizeof(int)))
-				memcpy(&map_fd, CMSG_DATA(cm), sizeof(int));
-		}
+		if (n_in == 0)
+			map_fd = -1;
 		memset(&rep, 0, sizeof(rep));
 		rep.version = OPENER_VERSION;
 		rep.seq = req.seq;
@@ -315,31 +376,13 @@ serve_requests(int sock)
 		if (test_create_path != NULL)
 			close(open(test_create_path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
 #endif
-		if ((size_t)n != sizeof(req) || req.version != OPENER_VERSION ||
-		    (msg.msg_flags & MSG_CTRUNC))
+		if ((size_t)n != sizeof(req) || req.version != OPENER_VERSION || truncated)
 			rep.err = EINVAL;
 		else
 			answer(sock, &req, map_fd, &rep, fds, &n_fds);
 		if (map_fd >= 0)
 			close(map_fd);
-
-		iov.iov_base = &rep;
-		iov.iov_len = sizeof(rep);
-		memset(&msg, 0, sizeof(msg));
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		if (n_fds > 0) {
-			memset(&out_ctl, 0, sizeof(out_ctl));
-			msg.msg_control = out_ctl.buf;
-			msg.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-			cm = &out_ctl.align;
-			cm->cmsg_level = SOL_SOCKET;
-			cm->cmsg_type = SCM_RIGHTS;
-			cm->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-			memcpy(CMSG_DATA(cm), fds, sizeof(int) * n_fds);
-		}
-		while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 && errno == EINTR)
-			;
+		send_with_fds(sock, &rep, sizeof(rep), fds, n_fds);
 		for (unsigned i = 0; i < n_fds; i++)
 			close(fds[i]);
 	}
@@ -468,18 +511,10 @@ receive_reply(uint32_t seq, struct opener_reply *rep, int *fds, unsigned *n_fds)
 	uint64_t deadline = now_ms() + MPATH_OPENER_TIMEOUT_MS;
 
 	for (;;) {
-		union {
-			char buf[CMSG_SPACE(sizeof(int) * MPATH_OPENER_MAX_PATHS)];
-			struct cmsghdr align;
-		} ctl;
-		struct iovec iov = { .iov_base = rep, .iov_len = sizeof(*rep) };
-		struct msghdr msg = {
-			.msg_iov = &iov, .msg_iovlen = 1,
-			.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
-		};
 		struct pollfd pfd = { .fd = opener_fd, .events = POLLIN };
 		struct timespec ts;
 		uint64_t now = now_ms();
+		bool truncated;
 		ssize_t n;
 		int r;
 
@@ -494,21 +529,12 @@ receive_reply(uint32_t seq, struct opener_reply *rep, int *fds, unsigned *n_fds)
 			return -errno;
 		if (r == 0)
 			return -ETIMEDOUT;
-		n = recvmsg(opener_fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		n = recv_with_fds(opener_fd, rep, sizeof(*rep), fds, MPATH_OPENER_MAX_PATHS,
+		                  n_fds, &truncated, MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		if (n <= 0)
 			return -EPIPE;
-		*n_fds = 0;
-		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm != NULL;
-		     cm = CMSG_NXTHDR(&msg, cm)) {
-			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-				unsigned k = (unsigned)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-
-				memcpy(fds + *n_fds, CMSG_DATA(cm), k * sizeof(int));
-				*n_fds += k;
-			}
-		}
 		if ((size_t)n == sizeof(*rep) && rep->version == OPENER_VERSION &&
 		    rep->seq == seq)
 			return 0;
@@ -523,16 +549,6 @@ mpath_opener_query(int map_fd, bool want_write, struct mpath_found *found)
 {
 	struct opener_request req = { .version = OPENER_VERSION, .want_write = want_write };
 	struct opener_reply rep;
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = { .iov_base = &req, .iov_len = sizeof(req) };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
-	};
-	struct cmsghdr *cm;
 	int fds[MPATH_OPENER_MAX_PATHS];
 	unsigned n_fds = 0, next_fd = 0;
 	int r;
@@ -540,19 +556,12 @@ mpath_opener_query(int map_fd, bool want_write, struct mpath_found *found)
 	memset(found, 0, sizeof(*found));
 	if (opener_fd < 0)
 		return -ENOSYS;
-	memset(&ctl, 0, sizeof(ctl));
-	cm = &ctl.align;
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &map_fd, sizeof(int));
-
 	pthread_mutex_lock(&opener_lock);
 	req.seq = ++opener_seq;
-	if (sendmsg(opener_fd, &msg, MSG_NOSIGNAL) < 0) {
-		r = errno == EPIPE || errno == ECONNRESET ? -EPIPE : -errno;
+	r = send_with_fds(opener_fd, &req, sizeof(req), &map_fd, 1);
+	if (r < 0) {
 		pthread_mutex_unlock(&opener_lock);
-		return r;
+		return r == -ECONNRESET ? -EPIPE : r;
 	}
 	r = receive_reply(req.seq, &rep, fds, &n_fds);
 	pthread_mutex_unlock(&opener_lock);
