@@ -152,6 +152,50 @@ arg_low(unsigned i)
 }
 
 /*
+ * What both filters start with: check the architecture, load the system
+ * call number, [x86-64: refuse x32 numbers, which share the architecture
+ * value], then one "jeq nr" per allowed call, its target patched later by
+ * patch_list(). Returns the position of the first of those.
+ */
+static unsigned
+emit_head(struct program *p, const long *calls, unsigned n_calls)
+{
+	unsigned first_jeq;
+
+	p->n = 0;
+	emit(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	                                     offsetof(struct seccomp_data, arch)));
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+	                                     SANDBOX_AUDIT_ARCH, 1, 0));
+	emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+	emit(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	                                     offsetof(struct seccomp_data, nr)));
+#ifdef __x86_64__
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K,
+	                                     0x40000000, 0, 1));
+	emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+#endif
+	first_jeq = p->n;
+	for (unsigned i = 0; i < n_calls; i++)
+		emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+		                                     (unsigned)calls[i], 0, 0));
+	return first_jeq;
+}
+
+/* Point the jeqs at [from, to) to allow_at; -1 if one is too far for a
+ * jump's 8 bits. */
+static int
+patch_list(struct program *p, unsigned from, unsigned to, unsigned allow_at)
+{
+	for (unsigned i = from; i < to; i++) {
+		if (allow_at - i - 1 > 255)
+			return -1;
+		p->insns[i].jt = (uint8_t)(allow_at - i - 1);
+	}
+	return 0;
+}
+
+/*
  * Layout (jumps are relative and forward only):
  *   check arch; load nr; [x86-64: refuse x32 numbers]
  *   for each allowed nr: jeq -> ALLOW
@@ -170,24 +214,7 @@ build(struct program *p)
 	unsigned jeq_ioctl, jeq_clone;
 	unsigned ioctl_sg, ioctl_ver, ioctl_nvme, clone_jset;
 
-	p->n = 0;
-	emit(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-	                                     offsetof(struct seccomp_data, arch)));
-	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-	                                     SANDBOX_AUDIT_ARCH, 1, 0));
-	emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
-	emit(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-	                                     offsetof(struct seccomp_data, nr)));
-#ifdef __x86_64__
-	/* x32 system calls share the architecture value; refuse them all. */
-	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K,
-	                                     0x40000000, 0, 1));
-	emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
-#endif
-	first_jeq = p->n;
-	for (unsigned i = 0; i < n_allowed; i++)
-		emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-		                                     (unsigned)allowed[i], 0, 0));
+	first_jeq = emit_head(p, allowed, n_allowed);
 	jeq_ioctl = p->n;
 	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 0, 0));
 	jeq_clone = p->n;
@@ -225,12 +252,9 @@ build(struct program *p)
 		return -1;
 
 	/* Patch the forward jumps; each must fit in 8 bits. */
+	if (patch_list(p, first_jeq, jeq_ioctl, allow_at) < 0)
+		return -1;
 #define TARGET(from, to) ((to) - (from) - 1)
-	for (unsigned i = first_jeq; i < jeq_ioctl; i++)
-		if (TARGET(i, allow_at) > 255)
-			return -1;
-	for (unsigned i = first_jeq; i < jeq_ioctl; i++)
-		p->insns[i].jt = (uint8_t)TARGET(i, allow_at);
 	p->insns[jeq_ioctl].jt = (uint8_t)TARGET(jeq_ioctl, ioctl_at);
 	p->insns[jeq_clone].jt = (uint8_t)TARGET(jeq_clone, clone_at);
 	p->insns[ioctl_sg].jt = (uint8_t)TARGET(ioctl_sg, allow_at);
@@ -257,23 +281,7 @@ build_opener(struct program *p)
 	unsigned jeq_open, open_legacy_at, legacy_jset;
 #endif
 
-	p->n = 0;
-	emit(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-	                                     offsetof(struct seccomp_data, arch)));
-	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-	                                     SANDBOX_AUDIT_ARCH, 1, 0));
-	emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
-	emit(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-	                                     offsetof(struct seccomp_data, nr)));
-#ifdef __x86_64__
-	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K,
-	                                     0x40000000, 0, 1));
-	emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
-#endif
-	first_jeq = p->n;
-	for (unsigned i = 0; i < n_allowed; i++)
-		emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-		                                     (unsigned)opener_allowed[i], 0, 0));
+	first_jeq = emit_head(p, opener_allowed, n_allowed);
 	jeq_openat = p->n;
 	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 0));
 #ifdef __NR_open
@@ -302,9 +310,9 @@ build_opener(struct program *p)
 	if (p->n > MAX_INSNS)
 		return -1;
 
+	if (patch_list(p, first_jeq, jeq_openat, allow_at) < 0)
+		return -1;
 #define TARGET(from, to) ((to) - (from) - 1)
-	for (unsigned i = first_jeq; i < jeq_openat; i++)
-		p->insns[i].jt = (uint8_t)TARGET(i, allow_at);
 	p->insns[jeq_openat].jt = (uint8_t)TARGET(jeq_openat, open_at);
 	p->insns[flags_jset].jt = (uint8_t)TARGET(flags_jset, kill_at);
 	p->insns[flags_jset].jf = (uint8_t)TARGET(flags_jset, allow_at);
@@ -352,17 +360,13 @@ int
 sandbox_enter(void)
 {
 	static struct program p;
-	struct sock_fprog prog;
 
 	if (build(&p) < 0) {
 		log_error("seccomp filter does not fit");
 		return -1;
 	}
-	prog.len = (unsigned short)p.n;
-	prog.filter = p.insns;
 	/* TSYNC: the worker threads already running get the filter too. */
-	if (syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC,
-	            &prog) != 0) {
+	if (install(&p, SECCOMP_FILTER_FLAG_TSYNC) != 0) {
 		if (errno == ENOSYS || errno == EINVAL) {
 			log_warn("seccomp filtering unavailable (%s); running without "
 			         "the system call sandbox", strerror(errno));
