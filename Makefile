@@ -23,6 +23,34 @@
 PROJECT  := static-pr-helper
 VERSION  := 0.1.0
 
+# Cross builds: ARCH is a Debian architecture name. Each gets musl built from
+# Debian's source package with Debian's cross gcc (scripts/build-musl.sh),
+# its own libcap.a and libsgutils2.a, and everything under build/ARCH.
+CROSS_ARCHS     := arm64 armhf ppc64el s390x riscv64
+triplet_arm64   := aarch64-linux-gnu
+triplet_armhf   := arm-linux-gnueabihf
+triplet_ppc64el := powerpc64le-linux-gnu
+triplet_s390x   := s390x-linux-gnu
+triplet_riscv64 := riscv64-linux-gnu
+ifdef ARCH
+TRIPLET  := $(triplet_$(ARCH))
+ifeq ($(TRIPLET),)
+$(error unknown ARCH=$(ARCH): one of $(CROSS_ARCHS) (Debian's names))
+endif
+ifeq ($(origin B),undefined)
+B        := build/$(ARCH)
+endif
+# One unpacked musl source for every architecture.
+CROSS_SRC   ?= $(abspath $(dir $(B)))/cross-src
+MUSL_PREFIX ?= $(abspath $(B))/musl
+ifeq ($(origin CC),default)
+CC       := $(MUSL_PREFIX)/bin/musl-gcc
+MUSL_GCC := $(CC)
+endif
+STRIP    ?= $(TRIPLET)-strip
+AR       := $(TRIPLET)-ar
+endif
+
 B        ?= build
 OBJ      := $(B)/obj
 
@@ -58,8 +86,11 @@ PRH_WARN := -Wall -Wextra -Wvla -Wimplicit-fallthrough -Wmissing-prototypes \
 ifeq ($(WERROR),1)
 PRH_WARN += -Werror
 endif
+# -ffile-prefix-map: no path of this checkout in the binary or its debug
+# information (and so its build id), so that builds of one commit in two
+# directories are byte-identical.
 PRH_CFLAGS   := -std=c11 $(PRH_WARN) -ffunction-sections -fdata-sections \
-                -fstack-protector-strong -MMD -MP
+                -fstack-protector-strong -MMD -MP -ffile-prefix-map=$(CURDIR)=.
 PRH_CPPFLAGS := -D_GNU_SOURCE -Iinclude \
                 -DPRH_PROJECT='"$(PROJECT)"' -DPRH_VERSION='"$(VERSION)"' \
                 -DPRH_DEFAULT_SOCKET='"$(DEFAULT_SOCKET)"' \
@@ -132,7 +163,9 @@ TOOL_BINS    := $(patsubst tests/tools/%.c,$(B)/tests/tools/%,$(TOOL_SRCS))
 # that source tree is there (not with DEPS_PREFIX, nor in a tree that was
 # given ready-made libraries); otherwise the suite uses the system's.
 ifndef DEPS_PREFIX
+ifndef ARCH
 SG_PERSIST   := $(B)/tests/sg_persist
+endif
 endif
 
 PREFIX   ?= /usr/local
@@ -152,15 +185,20 @@ msg = @echo "  $(1) $(2)"
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps setup setup-check run check check-vm check-sanitize asan-build \
+.PHONY: all deps setup setup-check setup-cross cross run check check-vm check-sanitize asan-build \
         valgrind-build fuzz-build fuzz bench tests install uninstall dist clean distclean size
 
 all: $(HELPER) $(CLIENT) size
 
 deps: $(DEPS_STAMP)
 
-$(DEP)/lib/libcap.a $(DEP)/lib/libsgutils2.a &:
-	scripts/build-deps.sh $(DEP) $(CC)
+$(DEP)/lib/libcap.a $(DEP)/lib/libsgutils2.a &: | $(MUSL_GCC)
+	scripts/build-deps.sh $(DEP) $(CC) $(TRIPLET)
+
+ifdef MUSL_GCC
+$(MUSL_GCC):
+	scripts/build-musl.sh $(MUSL_PREFIX) $(TRIPLET) $(CROSS_SRC)
+endif
 
 $(OBJ)/%.o: src/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -198,6 +236,17 @@ $(CLIENT): $(CLIENT_OBJS) $(LIBPRH) $(DEPS_STAMP)
 size: $(HELPER)
 	@$(STRIP) -o $(HELPER).stripped $(HELPER)
 	@echo "qemu-pr-helper: $$(wc -c < $(HELPER).stripped) bytes stripped ($(HELPER).stripped)"
+
+# Every architecture of CROSS_ARCHS (make ARCH=NAME builds one), then a
+# table of their stripped sizes.
+cross: setup-cross
+	$(Q)for a in $(CROSS_ARCHS); do \
+	    $(MAKE) --no-print-directory ARCH=$$a all || exit 1; \
+	done
+	$(Q)scripts/size-table.sh $(B) $(foreach a,$(CROSS_ARCHS),$(a):$(triplet_$(a)))
+
+setup-cross:
+	scripts/setup.sh cross
 
 # Tests: unit test programs link the daemon's own objects.
 $(B)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(LIBPRH) $(DEPS_STAMP)

@@ -25,4 +25,16 @@ int sandbox_enter(void);
  */
 int sandbox_enter_opener(void);
 
+/* One entry of an allow-list: the number on this architecture, and the
+ * name (for the test that compares the list with a trace). */
+struct sandbox_call {
+	long nr;
+	const char *name;
+};
+
+/* The helper's allow-list (opener 0) or the opener's (1), as built into
+ * this binary; *n gets the length. openat/open, ioctl and clone, which
+ * the filters allow only with checked arguments, are not in either. */
+const struct sandbox_call *sandbox_calls(int opener, unsigned *n);
+
 #endif /* PRH_SANDBOX_H */

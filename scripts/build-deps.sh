@@ -9,7 +9,9 @@
 #   OUT/include/sys/capability.h  OUT/include/linux/capability.h
 #   OUT/include/scsi/sg_*.h
 #
-# usage: scripts/build-deps.sh OUT [MUSL_CC]
+# usage: scripts/build-deps.sh OUT [MUSL_CC [TRIPLET]]
+#   TRIPLET   cross build for that GNU triplet (aarch64-linux-gnu...): its
+#             binutils and Debian's kernel headers for it (/usr/TRIPLET)
 #
 # Debian's own libcap.a/libsgutils2.a are glibc builds (fortified, *_chk
 # references) and cannot be linked with musl, hence the rebuild. The sources
@@ -17,8 +19,9 @@
 
 set -eu
 
-out=${1:?usage: build-deps.sh OUT [MUSL_CC]}
+out=${1:?usage: build-deps.sh OUT [MUSL_CC [TRIPLET]]}
 cc=${2:-musl-gcc}
+triplet=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -28,7 +31,20 @@ jobs=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
 
 # -Os and per-function sections so that --gc-sections can drop what the
 # helper does not call (most of sg_lib's decoding tables).
-dep_cflags="-Os -ffunction-sections -fdata-sections -fstack-protector-strong"
+# -ffile-prefix-map: the build directory is not recorded in the objects, so
+# two builds in different directories give the same binary.
+dep_cflags="-Os -ffunction-sections -fdata-sections -fstack-protector-strong -ffile-prefix-map=$out=deps"
+if [ -n "$triplet" ]; then
+	cross=$triplet-
+	host_arg=--host=$triplet
+	uapi=/usr/$triplet/include
+	uapi_asm=$uapi/asm
+else
+	cross=
+	host_arg=
+	uapi=/usr/include
+	uapi_asm=/usr/include/$(gcc -dumpmachine)/asm
+fi
 
 say() { echo "build-deps: $*"; }
 
@@ -42,10 +58,16 @@ if [ ! -f "$src/.fetched" ]; then
 	rm -rf "$src"
 	mkdir -p "$src"
 	say "fetching Debian sources: libcap2 sg3-utils"
-	if ! (cd "$src" && apt-get source -q libcap2 sg3-utils); then
-		say "apt-get source failed; deb-src entries are needed (scripts/setup.sh adds them)" >&2
-		exit 1
-	fi
+	tries=0
+	until (cd "$src" && apt-get source -q libcap2 sg3-utils); do
+		tries=$((tries + 1))
+		if [ "$tries" -ge 3 ]; then
+			say "apt-get source failed 3 times; deb-src entries are needed (scripts/setup.sh adds them)" >&2
+			exit 1
+		fi
+		rm -rf "${src:?}"/*
+		sleep 5
+	done
 	touch "$src/.fetched"
 fi
 libcap_dir=$(ls -d "$src"/libcap2-*/ | head -n 1)
@@ -57,14 +79,14 @@ sg3_dir=${sg3_dir%/}
 # found; sg3_utils needs it. Only these three directories: a plain
 # -I/usr/include would pull glibc headers in.
 mkdir -p "$kinc"
-ln -sfn /usr/include/linux "$kinc/linux"
-ln -sfn /usr/include/asm-generic "$kinc/asm-generic"
-ln -sfn /usr/include/x86_64-linux-gnu/asm "$kinc/asm"
+ln -sfn "$uapi/linux" "$kinc/linux"
+ln -sfn "$uapi/asm-generic" "$kinc/asm-generic"
+ln -sfn "$uapi_asm" "$kinc/asm"
 
 # 3. libcap.a: the C library only (no Go, no libpsx, no shared object).
 if [ ! -f "$out/lib/libcap.a" ]; then
 	say "building libcap.a from $(basename "$libcap_dir")"
-	make -s -C "$libcap_dir/libcap" CC="$cc" BUILD_CC=gcc AR=ar RANLIB=ranlib \
+	make -s -C "$libcap_dir/libcap" CC="$cc" BUILD_CC=gcc AR="${cross}ar" RANLIB="${cross}ranlib" \
 		SHARED=no PTHREADS=no GOLANG=no USE_GPERF=no COPTS="$dep_cflags" \
 		libcap.a
 	mkdir -p "$out/lib" "$out/include/sys" "$out/include/linux"
@@ -88,8 +110,12 @@ if [ ! -f "$out/lib/libsgutils2.a" ]; then
 	bld=$out/sg3-build
 	rm -rf "$bld"
 	mkdir -p "$bld"
-	(cd "$bld" && "$sg3_dir/configure" -q --disable-shared --enable-static \
-		--disable-nvme-supp CC="$cc" CPPFLAGS="-I$kinc" CFLAGS="$dep_cflags")
+	# shellcheck disable=SC2086 # host_arg is empty or one word
+	# LDFLAGS=-static: the link tests must link the way the helper does
+	# (a dynamic link fails for armhf: libgcc.a then needs raise()).
+	(cd "$bld" && "$sg3_dir/configure" -q $host_arg --disable-shared --enable-static \
+		--disable-nvme-supp CC="$cc" AR="${cross}ar" RANLIB="${cross}ranlib" \
+		CPPFLAGS="-I$kinc" CFLAGS="$dep_cflags" LDFLAGS=-static)
 	if ! make -s -C "$bld/lib" -j"$jobs" >"$bld/build.log" 2>&1; then
 		tail -n 40 "$bld/build.log" >&2
 		say "libsgutils2 build failed; full log: $bld/build.log" >&2

@@ -6,9 +6,12 @@
 # a fresh Debian 12 machine needs nothing installed by hand.
 #
 #   scripts/setup.sh build   packages to build the static binary (default)
-#   scripts/setup.sh check   the above, plus what the test suite runs,
+#   scripts/setup.sh cross   what `make cross` needs: Debian's cross gcc and
+#                            kernel headers for each architecture (musl is
+#                            built from source), qemu-user for the tests
+#   scripts/setup.sh check   all of the above, plus what the test suite runs,
 #                            including the VM tests (QEMU, busybox, sg3-utils;
-#                            the guest kernel is fetched by tests/vm itself)
+#                            the guest kernels are fetched by the tests)
 #
 # Nothing is installed when every package is already present. deb-src entries
 # are needed for `apt-get source libcap2 sg3-utils`; when none are configured
@@ -26,10 +29,21 @@ check_pkgs="$build_pkgs coreutils procps util-linux iproute2 strace qemu-system-
 vm_pkgs="qemu-system-x86 busybox-static cpio sg3-utils kmod dmsetup
 	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients lz4"
 
+# Per architecture: the cross compiler (it brings its binutils) and the
+# kernel's uapi headers (no glibc: musl is built from source). The
+# full-system tests need qemu-system for each; s390x's is in -misc.
+cross_pkgs="$build_pkgs qemu-user-static"
+for triplet_arch in aarch64-linux-gnu:arm64 arm-linux-gnueabihf:armhf \
+	powerpc64le-linux-gnu:ppc64el s390x-linux-gnu:s390x riscv64-linux-gnu:riscv64; do
+	cross_pkgs="$cross_pkgs gcc-${triplet_arch%%:*} linux-libc-dev-${triplet_arch#*:}-cross"
+done
+cross_vm_pkgs="qemu-system-arm qemu-system-ppc qemu-system-misc"
+
 case $what in
 build) pkgs=$build_pkgs ;;
-check) pkgs="$check_pkgs $vm_pkgs" ;;
-*) echo "usage: $0 [build|check]" >&2; exit 2 ;;
+cross) pkgs=$cross_pkgs ;;
+check) pkgs="$check_pkgs $vm_pkgs $cross_pkgs $cross_vm_pkgs" ;;
+*) echo "usage: $0 [build|cross|check]" >&2; exit 2 ;;
 esac
 
 say() { echo "setup: $*"; }
