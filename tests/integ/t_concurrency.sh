@@ -9,7 +9,6 @@
 . "$(dirname "$0")/lib.sh"
 require_root
 
-HOOKS=$B/tests/qemu-pr-helper-hooks
 S=$T/c.sock
 F=$T/file
 echo data >"$F"

@@ -6,7 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 require_root
 
-HOOKS=$B/tests/qemu-pr-helper-hooks
 S=$T/f.sock
 F=$T/file
 echo data >"$F"

@@ -13,7 +13,6 @@
 . "$(dirname "$0")/lib.sh"
 require_root
 
-HOOKS=$B/tests/qemu-pr-helper-hooks
 S=$T/m.sock
 MAP=/dev/loop0
 [ -b "$MAP" ] || { echo "Bail out! $MAP missing"; exit 1; }

@@ -8,7 +8,6 @@
 . "$(dirname "$0")/lib.sh"
 require_root
 
-HOOKS=$B/tests/qemu-pr-helper-hooks
 S=$T/p.sock
 F=$T/file
 echo data >"$F"

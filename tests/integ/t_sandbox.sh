@@ -5,7 +5,6 @@
 . "$(dirname "$0")/lib.sh"
 require_root
 
-HOOKS=$B/tests/qemu-pr-helper-hooks
 S=$T/s.sock
 F=$T/file
 echo data >"$F"

@@ -18,6 +18,9 @@
  *   testtool syslog PATH OUTFILE SECONDS
  *       a syslog daemon stand-in: receive datagrams on PATH for SECONDS,
  *       append each to OUTFILE as one line
+ *   testtool syscalls helper|opener
+ *       the names on that process's seccomp allow-list, one per line, as
+ *       built for this architecture (t_syscalls compares them with a trace)
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -30,6 +33,8 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "sandbox.h"
 
 static int
 bind_at(const char *path, int type)
@@ -168,6 +173,15 @@ main(int argc, char **argv)
 		return churn(argv[2], atol(argv[3]));
 	if (argc == 5 && strcmp(argv[1], "syslog") == 0)
 		return fake_syslog(argv[2], argv[3], atoi(argv[4]));
+	if (argc == 3 && strcmp(argv[1], "syscalls") == 0) {
+		unsigned n;
+		const struct sandbox_call *calls =
+			sandbox_calls(strcmp(argv[2], "opener") == 0, &n);
+
+		for (unsigned i = 0; i < n; i++)
+			printf("%s\n", calls[i].name);
+		return 0;
+	}
 	if (argc >= 3 && strcmp(argv[1], "stale") == 0) {
 		bind_at(argv[2], SOCK_STREAM);
 		return 0;       /* exit without unlink: the file stays, stale */
@@ -183,6 +197,6 @@ main(int argc, char **argv)
 		execv(argv[3], argv + 3);
 		return 99;
 	}
-	fprintf(stderr, "usage: testtool stale PATH | activate ... | nofile N PROG...\n");
+	fprintf(stderr, "usage: testtool stale PATH | activate ... | nofile N PROG... | syscalls helper|opener\n");
 	return 2;
 }

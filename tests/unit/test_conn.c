@@ -200,7 +200,16 @@ test_requests(void)
 	is_int(conn_advance(&p.c, get_buffer, NULL), CONN_NEXT_CLOSE,
 	       "20 fds (ancillary data truncated): close");
 	close_pair(&p);
-	is_int(count_fds(), base, "every fd closed, kept or truncated");
+	if (getenv("PRH_EMULATOR") != NULL) {
+		/* qemu-user receives all 20 on the host, passes on what fits
+		 * the program's buffer and leaves the rest open in itself:
+		 * only a kernel closes what did not fit. */
+		printf("# n/a: every fd closed, kept or truncated (qemu-user "
+		       "keeps the fds it truncates; natively checked)\n");
+		base = count_fds();
+	} else {
+		is_int(count_fds(), base, "every fd closed, kept or truncated");
+	}
 
 	open_pair(&p);
 	cdb_for(cdb, 0x12, 36);
