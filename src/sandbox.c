@@ -63,6 +63,14 @@ static const struct sandbox_call allowed[] = {
 	CALL(fstatat64),
 #endif
 	CALL(statx),
+	/* lstat of the socket and pid file before removing them at the
+	 * stop: musl makes it lstat where the architecture has one. */
+#ifdef __NR_lstat
+	CALL(lstat),
+#endif
+#ifdef __NR_lstat64
+	CALL(lstat64),
+#endif
 #ifdef __NR_poll
 	CALL(poll),
 #endif
@@ -84,6 +92,10 @@ static const struct sandbox_call allowed[] = {
 #endif
 	CALL(munmap), CALL(mprotect), CALL(madvise), CALL(mremap), CALL(brk),
 	CALL(exit), CALL(exit_group), CALL(rt_sigprocmask), CALL(rt_sigreturn),
+#if defined(__arm__) || defined(__s390x__)
+	/* musl's return from a handler without SA_SIGINFO there */
+	CALL(sigreturn),
+#endif
 	CALL(restart_syscall), CALL(gettid), CALL(getpid), CALL(sched_yield),
 #ifdef __NR_clock_gettime
 	CALL(clock_gettime), CALL(clock_nanosleep),
