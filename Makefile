@@ -185,7 +185,7 @@ msg = @echo "  $(1) $(2)"
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps setup setup-check setup-cross cross run check check-vm check-sanitize asan-build \
+.PHONY: all deps setup setup-check setup-cross cross cross-tests run check check-vm check-sanitize asan-build \
         valgrind-build fuzz-build fuzz bench tests install uninstall dist clean distclean size
 
 all: $(HELPER) $(CLIENT) size
@@ -285,8 +285,16 @@ run: setup
 	    -f $(abspath $(B))/run/qemu-pr-helper.pid
 
 check: setup-check
-	$(MAKE) tests asan-build valgrind-build fuzz-build
+	$(MAKE) tests asan-build valgrind-build fuzz-build cross-tests
 	tests/run.sh $(B)
+
+# Every cross architecture with its unit tests and test tools (run under
+# qemu-user by tests/run.sh), then the size table.
+cross-tests:
+	$(Q)for a in $(CROSS_ARCHS); do \
+	    $(MAKE) --no-print-directory ARCH=$$a tests || exit 1; \
+	done
+	$(Q)scripts/size-table.sh $(B) $(foreach a,$(CROSS_ARCHS),$(a):$(triplet_$(a)))
 
 # Development flavours of the same code, run by tests/run.sh when present:
 # the system compiler with Debian's shared libcap and libsgutils2, no

@@ -129,7 +129,7 @@ run_suite "$build" "" yes "t_syscalls"
 part "unit and integration tests (release build)"
 
 # Tests of the release build only (not repeated by the flavours below).
-packaging="t_dist t_man t_initscript"
+packaging="t_dist t_man t_initscript t_repro"
 
 # ASan and UBSan. Leak detection is left to valgrind: LeakSanitizer needs
 # to ptrace the process, which a helper that changed uid may not allow.
