@@ -3,6 +3,9 @@
 # Builds the static qemu-pr-helper, its protocol client and the tests.
 #
 #   make              build/qemu-pr-helper (static, musl) and build/prh-client
+#   make cross        the same for every architecture of CROSS_ARCHS, in
+#                     build/ARCH, and a table of stripped sizes
+#   make ARCH=arm64   one of them (Debian's architecture names)
 #   make run          install build packages, build, run the helper in the
 #                     foreground on build/run/qemu-pr-helper.sock (as root)
 #   make check        install test packages, build, run every test
