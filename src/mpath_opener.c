@@ -82,6 +82,7 @@ static const char *dev_root = "/dev";
 static bool fifo_paths;
 #ifdef PRH_TEST_HOOKS
 static const char *test_create_path;    /* PRH_TEST_OPENER_CREATE */
+static const char *test_stderr_path;    /* PRH_TEST_OPENER_STDERR */
 #endif
 
 bool
@@ -397,6 +398,19 @@ opener_main(int sock, bool detached)
 	struct sigaction sa;
 	int null_fd;
 
+#ifdef PRH_TEST_HOOKS
+	/* t_syscalls: the opener's standard error, and with it qemu-user's
+	 * trace of this process, in a file of its own, so that the two
+	 * processes' trace lines cannot interleave. */
+	if (test_stderr_path != NULL) {
+		int fd = open(test_stderr_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+		if (fd >= 0 && fd != 2) {
+			dup2(fd, 2);
+			close(fd);
+		}
+	}
+#endif
 	/* The helper's stop signals are the helper's: a terminal's ^C or a
 	 * kill of the process group must not take the opener first. It ends
 	 * when the helper's end of the socket closes, or with the helper. */
@@ -451,6 +465,7 @@ mpath_opener_start(bool detached)
 	if (getenv("PRH_TEST_SYSFS_ROOT") != NULL)
 		sysfs_root = getenv("PRH_TEST_SYSFS_ROOT");
 	test_create_path = getenv("PRH_TEST_OPENER_CREATE");
+	test_stderr_path = getenv("PRH_TEST_OPENER_STDERR");
 	if (getenv("PRH_TEST_DEV_ROOT") != NULL) {
 		dev_root = getenv("PRH_TEST_DEV_ROOT");
 		fifo_paths = true;

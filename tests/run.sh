@@ -12,6 +12,10 @@
 #   fuzz/      tests/fuzz/run.sh: libFuzzer over the connection state
 #              machine, PRH_FUZZ_SECONDS (default 60)
 #   vm/        tests/vm/run.sh: real SCSI in a TCG guest
+#   ARCH/      BUILD/ARCH (arm64 armhf ppc64el s390x riscv64): the unit and
+#              integration tests under qemu-ARCH-static
+#   vm-cross/  tests/vm-cross/run.sh: each architecture's helper on its own
+#              kernel under qemu-system, against LIO
 #
 # PRH_FLAVOUR tells the tests which suite runs them (empty: the release
 # build); checks of memory use apply to the release build only.
@@ -188,6 +192,17 @@ done
 if [ -z "${PRH_SKIP_VM:-}" ] && [ -f "$here/vm/run.sh" ]; then
 	run_one "vm/lio" sh "$here/vm/run.sh" "$build"
 	part "VM suite"
+fi
+
+# The other architectures on a real kernel: each boots Debian's kernel for
+# it under qemu-system (TCG) and runs the helper with its real filter
+# against LIO (tests/vm-cross/run.sh).
+if [ -z "${PRH_SKIP_VM:-}" ] && [ -f "$here/vm-cross/run.sh" ]; then
+	for arch in arm64 armhf ppc64el s390x; do
+		[ -x "$build/$arch/qemu-pr-helper" ] || continue
+		run_one "vm-cross/$arch" sh "$here/vm-cross/run.sh" "$build" "$arch"
+	done
+	part "vm-cross"
 fi
 
 echo "$parts"

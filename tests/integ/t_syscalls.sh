@@ -46,7 +46,9 @@ LOOP=/dev/loop0
 [ -b "$LOOP" ] || mknod "$LOOP" b 7 0
 
 # ---- 1. the helper, as root ------------------------------------------------
-traced root "$PRH_EMULATOR" -strace "$B/qemu-pr-helper" -k "$S" -f "$T/h.pid"
+# (--multipath=off in the release build's runs: the opener's trace lines
+# would share the helper's standard error; run 3 gives it its own.)
+traced root "$PRH_EMULATOR" -strace "$B/qemu-pr-helper" --multipath=off -k "$S" -f "$T/h.pid"
 wait_socket "$S"
 "$CLIENT" -k "$S" read-keys "$F" >/dev/null 2>&1
 "$CLIENT" -k "$S" -S 1 register "$F" >/dev/null 2>&1
@@ -70,7 +72,7 @@ is "the traced helper stopped cleanly" "$EXIT_STATUS" 0
 # ---- 2. after a drop to nobody, in a directory it cannot write ------------
 # (the pid file is then emptied with ftruncate instead of removed)
 mkdir -p "$T/ro"
-traced nobody "$PRH_EMULATOR" -strace "$B/qemu-pr-helper" -u nobody -g nogroup \
+traced nobody "$PRH_EMULATOR" -strace "$B/qemu-pr-helper" --multipath=off -u nobody -g nogroup \
 	-k "$T/ro/h.sock" -f "$T/ro/h.pid"
 wait_socket "$T/ro/h.sock"
 "$CLIENT" -k "$T/ro/h.sock" read-keys "$F" >/dev/null 2>&1
@@ -97,7 +99,10 @@ done
 exec 7<>"$DEV/sdpa" 8<>"$DEV/sdpb"
 printf 'xxxxxxxxxx' >&7
 printf 'xxxxxxxxxx' >&8
-traced opener PRH_TEST_SYSFS_ROOT="$SYS" PRH_TEST_DEV_ROOT="$DEV" PRH_TEST_FIFO_HOLD=1 \
+# The test build's opener writes its standard error (so its trace) to a
+# file of its own, from its first instruction on (PRH_TEST_OPENER_STDERR).
+traced mpath PRH_TEST_SYSFS_ROOT="$SYS" PRH_TEST_DEV_ROOT="$DEV" PRH_TEST_FIFO_HOLD=1 \
+	PRH_TEST_OPENER_STDERR="$T/opener.trace" \
 	PRH_TEST_FIFO_PAYLOAD=0 "$PRH_EMULATOR" -strace "$B/tests/qemu-pr-helper-hooks" \
 	-v -k "$T/m.sock"
 wait_socket "$T/m.sock"
@@ -110,10 +115,14 @@ exec 7>&- 8>&-
 
 # ---- the traces against the lists --------------------------------------------
 # For each trace: the process whose seccomp() has flags 0 is the opener,
-# every other PID is the helper (qemu-user prints the process's PID for
-# all its threads). A process's calls count from its seccomp() line on.
-# Lines may interleave ("...)1234 futex(" within one line): every
-# "PID name(" in a line is a call. Prints one line per violation.
+# the one whose seccomp() synchronises threads is the helper (qemu-user
+# prints the process's PID for all its threads); lines of any other PID
+# are not counted. A process's calls count from its seccomp() line on.
+# Each process writes to its own file (the helper's threads share theirs,
+# but have one PID), as qemu-user writes a line's PID and its call in
+# separate pieces. Lines may interleave ("...)1234 futex(" within one
+# line): every "PID name(" in a line is a call. Prints one line per
+# violation.
 # shellcheck disable=SC2016 # awk program
 audit='
 	BEGIN {
@@ -136,6 +145,7 @@ audit='
 				continue
 			}
 			if (!(pid in started)) continue
+			if (role[pid] != want) continue
 			seen[pid, name] = 1
 			if (name ~ /^Unknown syscall/) { print role[pid] ": " name; continue }
 			if (role[pid] == "opener") {
@@ -164,12 +174,14 @@ audit='
 	}
 	END {
 		n = 0
-		for (p in role) if (role[p] == "helper") n++
-		if (n == 0) print "no seccomp() call of the helper in the trace"
+		for (p in role) if (role[p] == want) n++
+		if (n == 0) print "no seccomp() call of the " want " in the trace"
 	}'
-for name in root nobody opener; do
-	awk -v helper_list="$T/helper.list" -v opener_list="$T/opener.list" "$audit" \
-		"$T/$name.trace" | sort -u >"$T/$name.bad"
+for name in root nobody mpath opener; do
+	want=helper
+	[ "$name" = opener ] && want=opener
+	awk -v helper_list="$T/helper.list" -v opener_list="$T/opener.list" -v want="$want" \
+		"$audit" "$T/$name.trace" | sort -u >"$T/$name.bad"
 	if [ ! -s "$T/$name.bad" ]; then
 		ok "$name run: every call after seccomp() is on the list ($(grep -c . "$T/$name.trace") trace lines)"
 	else
