@@ -12,7 +12,8 @@
 #   KTREE KREL  the kernel tree fetch.sh unpacked and its release
 #   MODULES     module names; built-in ones are left out. /modules.names
 #               gets those loaded, /modules.list their .ko files (and their
-#               dependencies') in load order
+#               dependencies') in load order, soft-only dependencies
+#               marked "optional"
 #   BINARY      copied to /bin/ under its own name
 #
 # The image is rebuilt every run (a fraction of a second), so it never goes
@@ -63,17 +64,32 @@ echo "${names# }" >"$stage/modules.names"
 : >"$stage/modules.list"
 if [ -n "$names" ]; then
 	# "insmod PATH" lines, each dependency (and soft dependency) before
-	# its user; the first occurrence of each path is kept.
+	# its user; the first occurrence of each path is kept. A module that
+	# is only a soft dependency (an accelerated variant, such as
+	# crct10dif-arm-ce, which needs CPU features the emulated CPU may
+	# lack) is marked "optional": the guest may fail to load it.
+	# modules.dep lists each module's dependencies transitively, so the
+	# hard ones are the named modules and their lists there.
 	# shellcheck disable=SC2086 # a list of module names
 	modprobe -d "$ktree" -S "$krel" -a --show-depends $names |
 		awk '$1 == "insmod" && !seen[$2]++ { print $2 }' >"$stage/ko.txt"
-	while read -r ko; do
+	awk -v names="$names" -v prefix="$ktree/lib/modules/$krel/" '
+		BEGIN { n = split(names, want, " "); for (i = 1; i <= n; i++) w[want[i]] = 1 }
+		FILENAME != "-" {
+			m = $1; sub(/:$/, "", m)
+			b = m; sub(/.*\//, "", b); sub(/\.ko(\..*)?$/, "", b); gsub(/-/, "_", b)
+			if (b in w) { hard[prefix m] = 1; for (i = 2; i <= NF; i++) hard[prefix $i] = 1 }
+			next
+		}
+		{ print $1, ($1 in hard) ? "" : "optional" }
+	' "$ktree/lib/modules/$krel/modules.dep" - <"$stage/ko.txt" >"$stage/ko2.txt"
+	while read -r ko opt; do
 		rel=${ko#"$ktree"/}
 		mkdir -p "$stage/$(dirname "$rel")"
 		strip_signature "$ko" "$stage/$rel"
-		echo "/$rel" >>"$stage/modules.list"
-	done <"$stage/ko.txt"
-	rm -f "$stage/ko.txt"
+		echo "/$rel${opt:+ $opt}" >>"$stage/modules.list"
+	done <"$stage/ko2.txt"
+	rm -f "$stage/ko.txt" "$stage/ko2.txt"
 fi
 
 (cd "$stage" && find . | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$out.tmp"
