@@ -69,7 +69,8 @@ retry() {
 	done
 }
 
-update() { retry 3 apt_ apt-get update >&2; }
+# (--error-on=any: a list that failed to download is an error, to retry.)
+update() { retry 3 apt_ apt-get update --error-on=any >&2; }
 
 have_lists() { ls "$D/state/lists/"*_Packages* >/dev/null 2>&1; }
 
@@ -146,6 +147,7 @@ if [ ! -f "$bbdir/.complete" ]; then
 	rm -rf "$bbdir.tmp"
 	mkdir -p "$bbdir.tmp"
 	dpkg-deb -x "$(deb_of busybox-static)" "$bbdir.tmp"
+	dpkg-deb -f "$(deb_of busybox-static)" Version >"$bbdir.tmp/version"
 	[ -x "$bbdir.tmp/bin/busybox" ] || { say "busybox-static has no bin/busybox"; exit 1; }
 	: >"$bbdir.tmp/.complete"
 	rm -rf "$bbdir"
@@ -157,4 +159,4 @@ KREL=$krel
 KTREE=$ktree
 BUSYBOX=$bbdir/bin/busybox
 EOT
-say "kernel $krel, $(basename "$(deb_of busybox-static)")"
+say "kernel $krel, busybox-static $(cat "$bbdir/version" 2>/dev/null)"
