@@ -18,27 +18,33 @@
 # which only stops a hung guest: no check depends on the time taken.
 
 set -u
+# depmod and modprobe (kmod) live in sbin.
+PATH=$PATH:/usr/sbin:/sbin
+export PATH
 
 [ $# -eq 2 ] || { echo "usage: run.sh BUILD ARCH" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
 arch=$2
 
-# Per architecture: Debian's kernel flavour, the emulator and its machine
-# (TCG; cheap CPU models where the choice does not matter), the kernel file
-# QEMU boots, the console device, and the ELF header the binaries must
-# have (class 1/2: 32/64-bit, data 1/2: little/big-endian, e_machine), and
-# the GNU triplet whose kernel headers (linux-libc-dev-ARCH-cross, if
-# installed) name the system calls a seccomp kill reports by number.
-# The bound is several times the run measured on an idle 2-CPU machine.
+# Per architecture: Debian's kernel flavour, the emulator (and its Debian
+# package) and its machine (TCG; cheap CPU models where the choice does not
+# matter), the kernel file QEMU boots, the console device, the ELF header
+# the binaries must have (class 1/2: 32/64-bit, data 1/2: little/big-endian,
+# e_machine), and the GNU triplet whose kernel headers
+# (linux-libc-dev-ARCH-cross, if installed) name the system calls a seccomp
+# kill reports by number. The bound on the guest's run is many times the
+# run measured on an idle 2-CPU machine (5 to 9 s).
 case $arch in
 arm64)
 	triplet=aarch64-linux-gnu
+	qpkg="qemu-system-arm"
 	flavour=arm64 qemu=qemu-system-aarch64 kfile=vmlinuz console=ttyAMA0
 	machine="-M virt -cpu cortex-a57" elf="2 1 183" bound=180
 	;;
 armhf)
 	# armmp-lpae: -M virt puts devices above 4 GiB, which needs LPAE.
 	triplet=arm-linux-gnueabihf
+	qpkg="qemu-system-arm"
 	flavour=armmp-lpae qemu=qemu-system-arm kfile=vmlinuz console=ttyAMA0
 	machine="-M virt -cpu cortex-a15" elf="1 1 40" bound=180
 	;;
@@ -46,12 +52,14 @@ ppc64el)
 	# x-vof: QEMU's minimal firmware instead of SLOF, which takes long
 	# under TCG; the caps keep TCG from warning about what it lacks.
 	triplet=powerpc64le-linux-gnu
+	qpkg="qemu-system-ppc"
 	flavour=powerpc64le qemu=qemu-system-ppc64 kfile=vmlinux console=hvc0
 	machine="-M pseries,x-vof=on,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off -cpu power9"
 	elf="2 1 21" bound=180
 	;;
 s390x)
 	triplet=s390x-linux-gnu
+	qpkg="qemu-system-misc"
 	flavour=s390x qemu=qemu-system-s390x kfile=vmlinuz console=ttysclp0
 	machine="-M s390-ccw-virtio -cpu max" elf="2 2 22" bound=180
 	;;
@@ -157,6 +165,10 @@ else
 fi
 
 # ---- the boot ----------------------------------------------------------------
+if ! command -v "$qemu" >/dev/null 2>&1; then
+	not_ok "$arch: $qemu is installed (Debian package $qpkg)"
+	finish
+fi
 log=$cache/console.log
 rm -f "$log"
 M=@@prh-vm-cross
