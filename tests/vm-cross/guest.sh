@@ -65,6 +65,12 @@ in_time() {
 	read -r up _ </proc/uptime
 	[ "${up%.*}" -lt "$END" ]
 }
+# state PID: its one-letter state ("" once reaped).
+state() {
+	read -r line <"/proc/$1/stat" 2>/dev/null || return 0
+	rest=${line##*) }
+	echo "${rest%% *}"
+}
 # off: the end, whatever happened. QEMU runs with -no-reboot, so a reboot
 # ends it as well as a power-off does, on every machine.
 off() {
@@ -165,7 +171,7 @@ CLIENT=/bin/prh-client
 H=$!
 bound 30
 while in_time && ! "$CLIENT" -k "$S" -t 1000 handshake >/dev/null 2>&1; do
-	[ -d "/proc/$H" ] || break
+	case $(state "$H") in "" | Z) break ;; esac
 	sleep 0.1
 done
 stamp "helper answers (or gave up)"
@@ -278,12 +284,6 @@ done
 [ -d "/proc/$H/task" ] || bad="no helper process"
 is "helper: every thread filtered, CAP_SYS_RAWIO only, after serving" "$bad" ""
 
-# state PID: its one-letter state ("" once reaped).
-state() {
-	read -r line <"/proc/$1/stat" 2>/dev/null || return 0
-	rest=${line##*) }
-	echo "${rest%% *}"
-}
 kill -TERM "$H" 2>/dev/null
 bound 30
 while in_time && [ -n "$(state "$H")" ] && [ "$(state "$H")" != Z ]; do

@@ -120,15 +120,21 @@ elf_info() {
 			print b[4], b[5], num(18, 2), interp
 		}'
 }
+# The binaries are copied first, and only the copies are looked at and put
+# into the image: a build running meanwhile cannot change what is tested.
+# Their sha256 sums say which build it was.
 bins=""
 bad=""
+rm -rf "${cache:?}/bin"
+mkdir -p "$cache/bin"
 for b in qemu-pr-helper prh-client; do
-	f=$build/$arch/$b
-	if [ ! -f "$f" ]; then
+	f=$cache/bin/$b
+	if ! cp "$build/$arch/$b" "$f" 2>/dev/null; then
 		bad="$bad $b: missing;"
 		continue
 	fi
 	bins="$bins $f"
+	diag "$(cd "$cache/bin" && sha256sum "$b")"
 	info=$(elf_info "$f")
 	[ "$info" = "$elf 0" ] || bad="$bad $b: ELF class/data/machine/interp '$info', want '$elf 0';"
 done
