@@ -29,7 +29,7 @@ echo 1 >/proc/sys/kernel/printk
 
 M=@@prh-vm-cross
 # Keep in step with the checks below: each ok/not_ok call is one check.
-PLAN=30
+PLAN=31
 FAILED=0
 
 ok() { echo "ok - $*"; }
@@ -167,7 +167,10 @@ stamp "LIO ready"
 S=/run/prh.sock
 HELPER=/bin/qemu-pr-helper
 CLIENT=/bin/prh-client
-"$HELPER" -v -k "$S" 2>/tmp/helper.err &
+# The trace event prh_mpath_paths records each answer of the multipath path
+# opener (the first command on a block device of a major not known yet
+# asks it whether the device is a dm-multipath map).
+"$HELPER" -v -k "$S" -T prh_mpath_paths,file=/tmp/trace 2>/tmp/helper.err &
 H=$!
 bound 30
 while in_time && ! "$CLIENT" -k "$S" -t 1000 handshake >/dev/null 2>&1; do
@@ -246,6 +249,13 @@ expect "READ KEYS on the fresh LUN (nexus 1, sg)" 0x00
 is "  no keys, generation 0" "$R_SIZE/$R_GEN/$R_KEYS" "8/0x00000000/"
 pr -S 1111 register "$P1_BLK"
 expect "REGISTER key 1111 on nexus 1 (sd)" 0x00
+read -r devno </sys/block/"${P1_BLK#/dev/}"/dev 2>/dev/null
+if grep -q "prh_mpath_paths map=$devno dm=0 multipath=0" /tmp/trace 2>/dev/null; then
+	ok "  the path opener answered for $P1_BLK ($devno): not a dm map"
+else
+	not_ok "  the path opener answered for $P1_BLK ($devno): not a dm map"
+	diag "trace:" "$(cat /tmp/trace 2>&1)"
+fi
 pr read-keys "$P2_SG"
 expect "READ KEYS from nexus 2 (sg)" 0x00
 is "  lists key 1111, generation 1" "$R_GEN/$R_KEYS" "0x00000001/$K1"
