@@ -33,7 +33,7 @@ arch=$2
 # e_machine), and the GNU triplet whose kernel headers
 # (linux-libc-dev-ARCH-cross, if installed) name the system calls a seccomp
 # kill reports by number. The bound on the guest's run is many times the
-# run measured on an idle 2-CPU machine (5 to 9 s).
+# run measured on a 2-CPU machine (6 to 10 s).
 case $arch in
 arm64)
 	triplet=aarch64-linux-gnu
