@@ -131,16 +131,30 @@ if [ -n "$missing" ] && [ "$need_update" -eq 0 ]; then
 	done
 fi
 
-if [ "$need_update" -eq 1 ]; then
+apt_update() {
 	say "apt-get update"
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q -o DPkg::Lock::Timeout=600
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q \
+		-o DPkg::Lock::Timeout=600 -o Acquire::Retries=3
+}
+apt_install() {
+	# shellcheck disable=SC2086
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		--no-install-recommends -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3 $missing
+}
+
+if [ "$need_update" -eq 1 ]; then
+	apt_update
 fi
 
 if [ -n "$missing" ]; then
 	say "installing:$missing"
-	# shellcheck disable=SC2086
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-		--no-install-recommends -o DPkg::Lock::Timeout=600 $missing
+	# Package lists older than the mirror name versions it no longer has:
+	# on a failed install, refresh them once and try again.
+	if ! apt_install; then
+		say "apt-get install failed; refreshing the package lists and trying once more"
+		apt_update
+		apt_install
+	fi
 fi
 
 if ! have_src_index; then
