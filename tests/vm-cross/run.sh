@@ -30,11 +30,11 @@ arch=$2
 # package) and its machine (TCG; cheap CPU models where the choice does not
 # matter), the kernel file QEMU boots, the console device, the ELF header
 # the binaries must have (class 1/2: 32/64-bit, data 1/2: little/big-endian,
-# e_machine), and the GNU triplet whose kernel headers
+# e_machine), the GNU triplet whose kernel headers
 # (linux-libc-dev-ARCH-cross, if installed) name the system calls a seccomp
-# kill reports by number; the Debian release (bookworm unless the
-# architecture says otherwise). The bound on the guest's run is many times the
-# run measured on a 2-CPU machine (6 to 10 s).
+# kill reports by number, and the Debian release (bookworm unless the
+# architecture has none there). The bound on the guest's run is many times
+# the run measured on a 2-CPU machine (5 to 10 s).
 suite=bookworm
 case $arch in
 arm64)
