@@ -9,12 +9,15 @@
 # (its own sources.list, lists and archive cache, an empty dpkg status),
 # and verifies the signatures with the machine's Debian keyring as usual.
 #
-# usage: fetch.sh CACHE ARCH FLAVOUR
-#   ARCH     Debian architecture: arm64, armhf, ppc64el, s390x
-#   FLAVOUR  kernel flavour: arm64, armmp-lpae, powerpc64le, s390x
+# usage: fetch.sh CACHE ARCH FLAVOUR [SUITE]
+#   ARCH     Debian architecture: arm64, armhf, ppc64el, s390x, riscv64
+#   FLAVOUR  kernel flavour: arm64, armmp-lpae, powerpc64le, s390x, riscv64
+#   SUITE    Debian release, bookworm unless given (riscv64 needs trixie:
+#            bookworm has no riscv64 port); its -updates and -security
+#            suites are used too
 # writes CACHE/fetch.env (sourced by run.sh):
-#   KREL=6.1.0-N-FLAVOUR  KTREE=CACHE/kernel/KREL (the unpacked package,
-#   depmod'ed)  BUSYBOX=CACHE/busybox/bin/busybox
+#   KREL (e.g. 6.1.0-N-FLAVOUR)  KTREE=CACHE/kernel/KREL (the unpacked
+#   package, depmod'ed)  BUSYBOX=CACHE/busybox/bin/busybox
 # prints diagnostics on stderr only.
 #
 # Everything present is reused: with the package lists, the .debs and the
@@ -26,9 +29,10 @@
 
 set -eu
 
-cache=${1:?usage: fetch.sh CACHE ARCH FLAVOUR}
-arch=${2:?usage: fetch.sh CACHE ARCH FLAVOUR}
-flavour=${3:?usage: fetch.sh CACHE ARCH FLAVOUR}
+cache=${1:?usage: fetch.sh CACHE ARCH FLAVOUR [SUITE]}
+arch=${2:?usage: fetch.sh CACHE ARCH FLAVOUR [SUITE]}
+flavour=${3:?usage: fetch.sh CACHE ARCH FLAVOUR [SUITE]}
+suite=${4:-bookworm}
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
 D=$cache/apt
@@ -37,10 +41,16 @@ say() { echo "fetch.sh($arch): $*" >&2; }
 
 mkdir -p "$D/state/lists/partial" "$D/cache/archives/partial" "$D/etc" "$cache/debs"
 printf '%s\n' \
-	'deb http://deb.debian.org/debian bookworm main' \
-	'deb http://deb.debian.org/debian bookworm-updates main' \
-	'deb http://deb.debian.org/debian-security bookworm-security main' \
-	>"$D/etc/sources.list"
+	"deb http://deb.debian.org/debian $suite main" \
+	"deb http://deb.debian.org/debian $suite-updates main" \
+	"deb http://deb.debian.org/debian-security $suite-security main" \
+	>"$D/etc/sources.list.new"
+# Lists of another suite (a cache made before the suite changed) would
+# name the wrong release's packages: they go with their sources.list.
+if ! cmp -s "$D/etc/sources.list.new" "$D/etc/sources.list"; then
+	rm -f "$D/state/lists/"*_* 2>/dev/null || true
+fi
+mv "$D/etc/sources.list.new" "$D/etc/sources.list"
 
 # The private apt: its own lists, archive cache and sources, one
 # architecture, no dpkg status (nothing counts as installed), and root as
@@ -132,6 +142,12 @@ if [ ! -f "$ktree/.complete" ]; then
 	rm -rf "$ktree.tmp"
 	mkdir -p "$ktree.tmp"
 	dpkg-deb -x "$deb" "$ktree.tmp"
+	# trixie's packages are merged-/usr (usr/lib/modules); the host's
+	# depmod and modprobe (bookworm's kmod) look in BASE/lib/modules, as
+	# mkimage.sh does: lib is usr/lib there, as on a merged-/usr system.
+	if [ ! -e "$ktree.tmp/lib" ] && [ -d "$ktree.tmp/usr/lib/modules" ]; then
+		ln -s usr/lib "$ktree.tmp/lib"
+	fi
 	# depmod on the host reads foreign modules fine: modules.dep for
 	# modprobe --show-depends (mkimage.sh).
 	depmod -b "$ktree.tmp" "$krel"
@@ -148,6 +164,10 @@ if [ ! -f "$bbdir/.complete" ]; then
 	mkdir -p "$bbdir.tmp"
 	dpkg-deb -x "$(deb_of busybox-static)" "$bbdir.tmp"
 	dpkg-deb -f "$(deb_of busybox-static)" Version >"$bbdir.tmp/version"
+	# trixie's is in usr/bin (merged /usr): bin is usr/bin there.
+	if [ ! -e "$bbdir.tmp/bin" ] && [ -d "$bbdir.tmp/usr/bin" ]; then
+		ln -s usr/bin "$bbdir.tmp/bin"
+	fi
 	[ -x "$bbdir.tmp/bin/busybox" ] || { say "busybox-static has no bin/busybox"; exit 1; }
 	: >"$bbdir.tmp/.complete"
 	rm -rf "$bbdir"

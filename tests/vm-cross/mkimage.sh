@@ -5,8 +5,8 @@
 # busybox (its applets are linked at boot by "busybox --install", since the
 # foreign binary cannot run here to list them), the kernel modules with
 # everything they depend on (resolved on the host by modprobe from the
-# unpacked kernel's modules.dep, in load order, signatures stripped), the
-# two binaries under test, and guest.sh as /init.
+# unpacked kernel's modules.dep, in load order, decompressed, signatures
+# stripped), the two binaries under test, and guest.sh as /init.
 #
 # usage: mkimage.sh OUT.cpio.gz KTREE KREL BUSYBOX "MODULES" BINARY...
 #   KTREE KREL  the kernel tree fetch.sh unpacked and its release
@@ -83,10 +83,23 @@ if [ -n "$names" ]; then
 		}
 		{ print $1, ($1 in hard) ? "" : "optional" }
 	' "$ktree/lib/modules/$krel/modules.dep" - <"$stage/ko.txt" >"$stage/ko2.txt"
+	# trixie's modules are xz-compressed (signed, then compressed): they
+	# go into the image decompressed, as .ko, so that the guest's insmod
+	# need not know the format (the list names the .ko); the signature is
+	# stripped after decompressing.
 	while read -r ko opt; do
 		rel=${ko#"$ktree"/}
 		mkdir -p "$stage/$(dirname "$rel")"
-		strip_signature "$ko" "$stage/$rel"
+		case $rel in
+		*.ko) strip_signature "$ko" "$stage/$rel" ;;
+		*.ko.xz)
+			rel=${rel%.xz}
+			xz -dc "$ko" >"$stage/$rel.tmp"
+			strip_signature "$stage/$rel.tmp" "$stage/$rel"
+			rm -f "$stage/$rel.tmp"
+			;;
+		*) echo "mkimage.sh: $ko: unknown module format" >&2; exit 1 ;;
+		esac
 		echo "/$rel${opt:+ $opt}" >>"$stage/modules.list"
 	done <"$stage/ko2.txt"
 	rm -f "$stage/ko.txt" "$stage/ko2.txt"

@@ -10,7 +10,7 @@
 # the host side: fetching (fetch.sh), the image (mkimage.sh), the boot,
 # and turning the console into TAP with checks of its own.
 #
-# usage: run.sh BUILD ARCH        ARCH: arm64, armhf, ppc64el, s390x
+# usage: run.sh BUILD ARCH        ARCH: arm64, armhf, ppc64el, s390x, riscv64
 # Caches (apt state, .debs, kernel, busybox, image, console log) go under
 # BUILD/vm-cross/ARCH/. Prints TAP, the plan at the end; exit status 0 iff
 # every check passed. Whatever cannot be done is a failed check saying why.
@@ -30,10 +30,12 @@ arch=$2
 # package) and its machine (TCG; cheap CPU models where the choice does not
 # matter), the kernel file QEMU boots, the console device, the ELF header
 # the binaries must have (class 1/2: 32/64-bit, data 1/2: little/big-endian,
-# e_machine), and the GNU triplet whose kernel headers
+# e_machine), the GNU triplet whose kernel headers
 # (linux-libc-dev-ARCH-cross, if installed) name the system calls a seccomp
-# kill reports by number. The bound on the guest's run is many times the
-# run measured on a 2-CPU machine (6 to 10 s).
+# kill reports by number, and the Debian release (bookworm unless the
+# architecture has none there). The bound on the guest's run is many times
+# the run measured on a 2-CPU machine (5 to 10 s).
+suite=bookworm
 case $arch in
 arm64)
 	triplet=aarch64-linux-gnu
@@ -63,8 +65,19 @@ s390x)
 	flavour=s390x qemu=qemu-system-s390x kfile=vmlinuz console=ttysclp0
 	machine="-M s390-ccw-virtio -cpu max" elf="2 2 22" bound=180
 	;;
+riscv64)
+	# bookworm has no riscv64 port: trixie's kernel and busybox. Its
+	# kernel package has no vmlinuz but vmlinux, which is the flat Image
+	# (an EFI PE header over the RISC-V boot header), not an ELF: QEMU
+	# loads it as is, after the OpenSBI firmware of -bios default (in
+	# qemu-system-data).
+	triplet=riscv64-linux-gnu suite=trixie
+	qpkg="qemu-system-misc"
+	flavour=riscv64 qemu=qemu-system-riscv64 kfile=vmlinux console=ttyS0
+	machine="-M virt -bios default" elf="2 1 243" bound=180
+	;;
 *)
-	echo "run.sh: unknown architecture '$arch' (arm64, armhf, ppc64el, s390x)" >&2
+	echo "run.sh: unknown architecture '$arch' (arm64, armhf, ppc64el, s390x, riscv64)" >&2
 	exit 2
 	;;
 esac
@@ -148,7 +161,7 @@ fi
 
 # ---- kernel and busybox ------------------------------------------------------
 # shellcheck source=/dev/null # written by fetch.sh
-if "$here/fetch.sh" "$cache" "$arch" "$flavour" >"$cache/fetch.log" 2>&1 &&
+if "$here/fetch.sh" "$cache" "$arch" "$flavour" "$suite" >"$cache/fetch.log" 2>&1 &&
 	. "$cache/fetch.env" && [ -f "$KTREE/boot/$kfile-$KREL" ] && [ -x "$BUSYBOX" ]; then
 	ok "$arch: Debian's linux-image-$KREL and busybox-static fetched"
 else
