@@ -66,6 +66,16 @@ for p in $pkgs; do
 	fi
 done
 
+# The riscv64 full-system test fetches Debian 13's riscv64 kernel (Debian
+# 12 has no riscv64 port); trixie's signing keys came with this keyring.
+if [ "$what" = check ]; then
+	keyring=$(dpkg-query -W -f='${Version}' debian-archive-keyring 2>/dev/null || true)
+	if [ -n "$keyring" ] && dpkg --compare-versions "$keyring" lt 2023.3+deb12u2; then
+		say "debian-archive-keyring $keyring predates Debian 13's keys: upgrading it"
+		missing="$missing debian-archive-keyring"
+	fi
+fi
+
 # apt-get source needs Sources indices. They exist once some deb-src entry is
 # configured and `apt-get update` has run.
 have_src_index() {

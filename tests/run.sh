@@ -198,7 +198,8 @@ fi
 # it under qemu-system (TCG) and runs the helper with its real filter
 # against LIO (tests/vm-cross/run.sh).
 if [ -z "${PRH_SKIP_VM:-}" ] && [ -f "$here/vm-cross/run.sh" ]; then
-	for arch in arm64 armhf ppc64el s390x; do
+	# riscv64 boots Debian 13's kernel: Debian 12 has none for it.
+	for arch in arm64 armhf ppc64el s390x riscv64; do
 		[ -x "$build/$arch/qemu-pr-helper" ] || continue
 		run_one "vm-cross/$arch" sh "$here/vm-cross/run.sh" "$build" "$arch"
 	done
